@@ -1,0 +1,111 @@
+import { performance } from 'node:perf_hooks';
+import type { ClusterView } from '../cluster/view.ts';
+import type { ConfigStore } from '../config/store.ts';
+import { DECISION_EVENT, DECISION_SCHEMA, gvkString, type DecisionLog, type DecisionRecord } from '../audit/decision-log.ts';
+import type { Metrics } from '../audit/metrics.ts';
+import {
+  emptyVerdict,
+  isExcludedNamespace,
+  mergeVerdicts,
+  requestNamespace,
+  type AdmissionContext,
+  type Decision,
+  type Verdict,
+} from './context.ts';
+import type { Endpoint, HandlerTable } from './handlers.ts';
+import { buildResponse, errorResponse } from './respond.ts';
+import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionResponse } from './review.ts';
+
+export interface AdmissionDeps {
+  config: ConfigStore;
+  cluster: ClusterView;
+  handlers: HandlerTable;
+  decisionLog: DecisionLog;
+  metrics: Metrics;
+  netfenceNamespace: string;
+  clock?: () => Date;
+}
+
+export type AdmissionOutcome =
+  | { statusCode: 200; body: Record<string, unknown> }
+  | { statusCode: 400; body: { error: string } };
+
+/**
+ * The single entry from HTTP into decisions: decode, decide, encode, record. Decoding
+ * failures are the caller's mistake (400); everything after decoding is answered as an
+ * AdmissionReview, an internal error included (denied, code 500).
+ */
+export class Admission {
+  private readonly deps: AdmissionDeps;
+  private readonly clock: () => Date;
+
+  constructor(deps: AdmissionDeps) {
+    this.deps = deps;
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  review(endpoint: Endpoint, body: unknown): AdmissionOutcome {
+    const started = performance.now();
+    const decoded = decodeAdmissionReview(body);
+    if (!decoded.ok) {
+      this.deps.metrics.badRequests.inc({ status: '400' });
+      return { statusCode: 400, body: { error: `not an AdmissionReview: ${decoded.error}` } };
+    }
+    const { request } = decoded.review;
+    const loaded = this.deps.config.current();
+    const ctx: AdmissionContext = {
+      request,
+      config: loaded.config,
+      cluster: this.deps.cluster,
+      now: this.clock(),
+      netfenceNamespace: this.deps.netfenceNamespace,
+    };
+    const namespace = requestNamespace(request);
+    const excluded = isExcludedNamespace(ctx, namespace);
+
+    let response: AdmissionResponse;
+    let decision: Decision;
+    let verdict: Verdict = emptyVerdict();
+    let error: string | undefined;
+    try {
+      if (!excluded) {
+        const handlers = this.deps.handlers.find(endpoint, request.kind.group, request.kind.kind, request.operation);
+        verdict = mergeVerdicts(handlers.map((h) => h(ctx)));
+      }
+      ({ response, decision } = buildResponse(request, verdict));
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      response = errorResponse(request, error);
+      decision = 'deny';
+      this.deps.metrics.decisionErrors.inc({ endpoint });
+    }
+
+    const durationMs = performance.now() - started;
+    const kind = gvkString(request.kind);
+    this.deps.metrics.reviews.inc({ endpoint, kind, operation: request.operation, decision });
+    this.deps.metrics.duration.observe({ endpoint }, durationMs / 1000);
+    const record: DecisionRecord = {
+      event: DECISION_EVENT,
+      schema: DECISION_SCHEMA,
+      uid: request.uid,
+      decision,
+      endpoint,
+      operation: request.operation,
+      kind,
+      namespace: namespace ?? '',
+      name: request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name || '',
+      user: request.userInfo.username ?? '',
+      groups: request.userInfo.groups ?? [],
+      dryRun: request.dryRun === true,
+      violations: verdict.violations,
+      exemptions: verdict.exemptions,
+      warnings: verdict.warnings,
+      excluded,
+      ...(error !== undefined ? { error } : {}),
+      configHash: loaded.hash,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    };
+    this.deps.decisionLog.write(record, loaded.config.decisionLog.logAllowed);
+    return { statusCode: 200, body: encodeAdmissionReview(decoded.review.apiVersion, response) };
+  }
+}

@@ -1,0 +1,59 @@
+import { diff } from './patch.ts';
+import { decisionOf, type Decision, type Verdict, type Violation } from './context.ts';
+import type { AdmissionRequest, AdmissionResponse } from './review.ts';
+
+/** `NetworkPolicy production/open-data`, `Namespace team-a`, `Pod default/(generated web-)`. */
+export function describeObject(request: AdmissionRequest): string {
+  const meta = request.object?.metadata ?? request.oldObject?.metadata;
+  const name = request.name || meta?.name || (meta?.generateName ? `${meta.generateName}*` : '(unnamed)');
+  const ns = request.namespace || meta?.namespace;
+  return `${request.kind.kind} ${ns && request.kind.kind !== 'Namespace' ? `${ns}/` : ''}${name}`;
+}
+
+function formatViolation(v: Violation): string {
+  return `[${v.rule}] ${v.path ? `${v.path}: ` : ''}${v.message}`;
+}
+
+export function denialMessage(request: AdmissionRequest, violations: readonly Violation[]): string {
+  const enforced = violations.filter((v) => v.mode === 'enforce');
+  const lines = enforced.map((v) => `- ${formatViolation(v)}`);
+  return `netfence denied ${describeObject(request)} (${enforced.length} violation${enforced.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
+}
+
+/** Turns a verdict into the AdmissionResponse: pure, so the CLI can show the same answer. */
+export function buildResponse(request: AdmissionRequest, verdict: Verdict): { response: AdmissionResponse; decision: Decision } {
+  const decision = decisionOf(verdict);
+  const response: AdmissionResponse = { uid: request.uid, allowed: decision !== 'deny' };
+  if (decision === 'deny') {
+    response.status = { code: 403, reason: 'Forbidden', message: denialMessage(request, verdict.violations) };
+  }
+  const warnings = [
+    ...verdict.violations.filter((v) => v.mode === 'warn').map((v) => `netfence: ${formatViolation(v)}`),
+    ...verdict.warnings.map((w) => `netfence: ${w}`),
+  ];
+  if (warnings.length > 0) response.warnings = warnings;
+  if (decision !== 'deny' && verdict.mutated && request.object) {
+    const ops = diff(request.object, verdict.mutated);
+    // No patch at all when nothing changes: reinvocation of the webhook is then a no-op.
+    if (ops.length > 0) {
+      response.patchType = 'JSONPatch';
+      response.patch = Buffer.from(JSON.stringify(ops)).toString('base64');
+    }
+  }
+  const ruleIds = [...new Set(verdict.violations.map((v) => v.rule))];
+  response.auditAnnotations = { decision, ...(ruleIds.length ? { violations: ruleIds.join(',') } : {}) };
+  return { response, decision };
+}
+
+/** Fail closed: an internal error denies, with code 500 so that it is not read as a policy denial. */
+export function errorResponse(request: AdmissionRequest, message: string): AdmissionResponse {
+  return {
+    uid: request.uid,
+    allowed: false,
+    status: {
+      code: 500,
+      reason: 'InternalError',
+      message: `netfence could not decide on this request (${message}); it was denied to stay safe. Retry; if it persists, check the netfence logs.`,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Decision, ExemptionUse, Violation } from '../admission/context.ts';
+import type { AdmissionRequest } from '../admission/review.ts';
+
+/**
+ * The decision record: a public API for auditors. Keys and their meaning are fixed by
+ * ../shared/DESIGN.md and the README; add keys only with a new `schema` number. The object
+ * body is never logged: it may hold secrets (env values, annotations) and it is large.
+ */
+export const DECISION_EVENT = 'admission.decision';
+export const DECISION_SCHEMA = 1;
+
+export interface DecisionRecord {
+  event: typeof DECISION_EVENT;
+  schema: typeof DECISION_SCHEMA;
+  // `time` is written by the logger (ISO 8601), as the first key after `level`.
+  uid: string;
+  decision: Decision;
+  /** The webhook that decided: validate or mutate. */
+  endpoint: string;
+  operation: string;
+  /** group/version/kind, with `core` for the empty group: `core/v1/Pod`. */
+  kind: string;
+  namespace: string;
+  name: string;
+  user: string;
+  groups: string[];
+  dryRun: boolean;
+  violations: Violation[];
+  exemptions: ExemptionUse[];
+  /** Warnings that are not rule violations. */
+  warnings: string[];
+  /** True when the request was allowed without evaluation (excluded namespace). */
+  excluded: boolean;
+  /** Set when the decision failed with an internal error and was denied (fail closed). */
+  error?: string;
+  configHash: string;
+  durationMs: number;
+}
+
+export function gvkString(kind: AdmissionRequest['kind']): string {
+  return `${kind.group || 'core'}/${kind.version}/${kind.kind}`;
+}
+
+export class DecisionLog {
+  private readonly logger: Logger;
+
+  constructor(logger: Logger) {
+    this.logger = logger;
+  }
+
+  /** Denials and warnings are always written; allows only when the config asks for them. */
+  write(record: DecisionRecord, logAllowed: boolean): void {
+    if (record.decision === 'allow' && !logAllowed && record.error === undefined) return;
+    this.logger.info(record, 'admission decision');
+  }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { ConfigError } from '../config/load.ts';
+import { ManifestError } from '../cluster/manifests.ts';
+import { certs } from './certs.ts';
+import { serve } from './serve.ts';
+import { USAGE, UsageError } from './usage.ts';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  switch (command) {
+    case 'serve':
+      return serve(args);
+    case 'certs':
+      return certs(args, out);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`netfence: ${e.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof ConfigError || err instanceof ManifestError) {
+      process.stderr.write(`netfence: ${e.message}\n`);
+      process.exitCode = err instanceof ManifestError ? 2 : 1;
+    } else {
+      process.stderr.write(`netfence: ${e.stack ?? e.message}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { defaultHandlers } from '../admission/registry.ts';
+import { ensureServingCert } from '../certs/files.ts';
+import { defaultServingNames } from '../certs/generate.ts';
+import { loadManifests } from '../cluster/manifests.ts';
+import { StaticClusterView } from '../cluster/static.ts';
+import type { ClusterView } from '../cluster/view.ts';
+import { builtInConfig, loadConfigFile } from '../config/load.ts';
+import { ConfigStore } from '../config/store.ts';
+import { createLogger } from '../log.ts';
+import { buildApp } from '../server/app.ts';
+import { ServingCertificate } from '../server/serving-cert.ts';
+import { UsageError } from './usage.ts';
+
+/**
+ * How long shutdown may take before open connections are cut. Kubernetes sends SIGKILL 30 s
+ * after SIGTERM by default; 25 s leaves time to log the outcome before that.
+ */
+const SHUTDOWN_TIMEOUT_MS = 25_000;
+
+export interface ServeOptions {
+  config?: string;
+  port: number;
+  host: string;
+  certDir: string;
+  snapshots: string[];
+  kubeconfig?: string;
+  netfenceNamespace: string;
+}
+
+export function parseServeArgs(args: string[]): ServeOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      port: { type: 'string', default: '8443' },
+      host: { type: 'string', default: '0.0.0.0' },
+      'cert-dir': { type: 'string', default: 'certs' },
+      snapshot: { type: 'string', multiple: true },
+      kubeconfig: { type: 'string' },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port ${values.port}: must be a port number between 0 and 65535`);
+  }
+  return {
+    ...(values.config !== undefined ? { config: values.config } : {}),
+    port,
+    host: values.host,
+    certDir: values['cert-dir'],
+    snapshots: values.snapshot ?? [],
+    ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
+    netfenceNamespace: process.env.POD_NAMESPACE || 'netfence-system',
+  };
+}
+
+function clusterView(options: ServeOptions, logger: Logger): ClusterView {
+  if (options.snapshots.length > 0) {
+    return new StaticClusterView(loadManifests(options.snapshots), `snapshot ${options.snapshots.join(', ')}`);
+  }
+  if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
+    throw new UsageError('a live cluster view is not available in this version; use --snapshot, or neither');
+  }
+  logger.warn(
+    { event: 'cluster.empty' },
+    'no cluster and no --snapshot: decisions see an empty cluster (no namespaces, pods or policies)',
+  );
+  return StaticClusterView.empty();
+}
+
+/** Runs the webhook until SIGTERM or SIGINT; resolves with the exit code. */
+export async function serve(args: string[]): Promise<number> {
+  const options = parseServeArgs(args);
+  const logger = createLogger();
+  const loaded = options.config ? loadConfigFile(options.config) : builtInConfig();
+  const config = new ConfigStore(loaded, options.config);
+  const cluster = clusterView(options, logger);
+
+  const { generated } = ensureServingCert(options.certDir, defaultServingNames(options.netfenceNamespace));
+  if (generated) {
+    logger.info({ event: 'certificate.generated', dir: options.certDir }, `generated a CA and a serving certificate in ${options.certDir}; give ca.crt to the API server as caBundle`);
+  }
+  const certificate = new ServingCertificate(options.certDir);
+
+  const { app, readiness } = buildApp({
+    logger,
+    config,
+    cluster,
+    handlers: defaultHandlers(),
+    certificate,
+    netfenceNamespace: options.netfenceNamespace,
+  });
+  certificate.watch();
+  config.watch();
+
+  await app.listen({ port: options.port, host: options.host });
+  logger.info(
+    {
+      event: 'server.started',
+      address: app.server.address(),
+      configHash: loaded.hash,
+      configSource: loaded.source,
+      cluster: cluster.describe(),
+      certificateExpires: certificate.expiry().toISOString(),
+    },
+    'netfence is serving',
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      readiness.markShuttingDown();
+      logger.info({ event: 'server.stopping', signal }, 'stopping: finishing requests in flight');
+      const deadline = setTimeout(() => {
+        logger.error({ event: 'server.stop_timeout', timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; closing open connections');
+        app.server.closeAllConnections();
+      }, SHUTDOWN_TIMEOUT_MS);
+      deadline.unref();
+      certificate.close();
+      config.close();
+      app.close().then(
+        () => {
+          clearTimeout(deadline);
+          logger.info({ event: 'server.stopped' }, 'stopped');
+          logger.flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          logger.error({ event: 'server.stop_failed', err }, 'shutdown failed');
+          logger.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

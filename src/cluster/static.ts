@@ -1,0 +1,88 @@
+import { bareNamespace, namespaceInfo, podInfo } from '../k8s/objects.ts';
+import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+import type { ManifestObject } from './manifests.ts';
+import type { ClusterView } from './view.ts';
+
+/**
+ * A ClusterView fixed at construction: Namespaces, Pods and NetworkPolicies read from
+ * manifests. A namespace that objects refer to but that no manifest defines exists with only
+ * its name label, as the API server would have created it.
+ */
+export class StaticClusterView implements ClusterView {
+  readonly revision = 0;
+  private readonly namespaceByName = new Map<string, NamespaceInfo>();
+  private readonly podsByNamespace = new Map<string, PodInfo[]>();
+  private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();
+  private readonly origin: string;
+
+  constructor(objects: readonly ManifestObject[], origin = 'static snapshot') {
+    this.origin = origin;
+    const referenced = new Set<string>();
+    for (const { object } of objects) {
+      switch (object.kind) {
+        case 'Namespace': {
+          const ns = namespaceInfo(object);
+          this.namespaceByName.set(ns.name, ns);
+          break;
+        }
+        case 'Pod': {
+          const pod = podInfo(object);
+          referenced.add(pod.namespace);
+          push(this.podsByNamespace, pod.namespace, pod);
+          break;
+        }
+        case 'NetworkPolicy': {
+          const namespace = object.metadata?.namespace ?? 'default';
+          const policy = {
+            ...object,
+            metadata: { ...object.metadata, name: object.metadata?.name ?? '', namespace },
+          } as NetworkPolicy;
+          referenced.add(namespace);
+          push(this.policiesByNamespace, namespace, policy);
+          break;
+        }
+        default:
+          if (object.metadata?.namespace) referenced.add(object.metadata.namespace);
+      }
+    }
+    for (const name of referenced) {
+      if (!this.namespaceByName.has(name)) this.namespaceByName.set(name, bareNamespace(name));
+    }
+  }
+
+  static empty(): StaticClusterView {
+    return new StaticClusterView([], 'empty view (no cluster, no snapshot)');
+  }
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.namespaceByName.get(name);
+  }
+
+  namespaces(): readonly NamespaceInfo[] {
+    return [...this.namespaceByName.values()];
+  }
+
+  pods(namespace: string): readonly PodInfo[] {
+    return this.podsByNamespace.get(namespace) ?? [];
+  }
+
+  networkPolicies(namespace: string): readonly NetworkPolicy[] {
+    return this.policiesByNamespace.get(namespace) ?? [];
+  }
+
+  synced(): boolean {
+    return true;
+  }
+
+  describe(): string {
+    const pods = [...this.podsByNamespace.values()].reduce((n, list) => n + list.length, 0);
+    const policies = [...this.policiesByNamespace.values()].reduce((n, list) => n + list.length, 0);
+    return `${this.origin}: ${this.namespaceByName.size} namespaces, ${pods} pods, ${policies} network policies`;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
