@@ -60,7 +60,7 @@ export function expandPaths(paths: readonly string[]): string[] {
 /** Parses multi-document YAML or JSON text; `kind: List` is flattened into its items. */
 export function parseManifests(text: string, file: string): ManifestObject[] {
   const out: ManifestObject[] = [];
-  const documents = parseAllDocuments(text, { prettyErrors: false });
+  const documents = parseAllDocuments(text, { prettyErrors: true });
   if (!Array.isArray(documents)) {
     // parseAllDocuments returns an EmptyStream for an empty input.
     return out;
@@ -71,7 +71,7 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
     if (error) {
       const line = error.linePos?.[0];
       const where = line ? ` at line ${line.line}, column ${line.col}` : '';
-      throw new ManifestError(source, `invalid YAML${where}: ${error.message.split('\n')[0]}`);
+      throw new ManifestError(source, `invalid YAML${where}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;

@@ -42,8 +42,14 @@ export function validateConfig(raw: unknown): ConfigResult {
   const excludedNamespaces = stringList(raw.excludedNamespaces, 'excludedNamespaces', errors, dnsLabelError);
   const tiers = readTiers(raw.tiers, errors);
   const baseline = readBaseline(raw.baseline, errors);
-  const rules = readRules(raw.rules, new Set(Object.keys(tiers)), errors);
-  const exemptions = readExemptions(raw.exemptions, new Set(rules.map((r) => r.id)), errors);
+  // References are checked against every name declared, valid or not, so that one mistake
+  // is reported once, where it is, and not again at every place that refers to it.
+  const declaredTiers = new Set(isObject(raw.tiers) ? Object.keys(raw.tiers) : []);
+  const rules = readRules(raw.rules, declaredTiers, errors);
+  const declaredRules = new Set(
+    Array.isArray(raw.rules) ? raw.rules.flatMap((r) => (isObject(r) && typeof r.id === 'string' ? [r.id] : [])) : [],
+  );
+  const exemptions = readExemptions(raw.exemptions, declaredRules, errors);
   const decisionLog = { logAllowed: false };
   if (raw.decisionLog !== undefined && raw.decisionLog !== null) {
     if (!isObject(raw.decisionLog)) {
