@@ -138,6 +138,12 @@ export function buildApp(options: AppOptions): NetfenceApp {
     });
   }
 
+  // During shutdown, every answer tells the client to close its connection: keep-alive
+  // connections would otherwise hold the server open until the shutdown deadline.
+  app.addHook('onSend', async (_request, reply) => {
+    if (readiness.isShuttingDown()) reply.header('connection', 'close');
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = readiness.report();

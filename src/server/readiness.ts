@@ -16,6 +16,10 @@ export class Readiness {
     this.shuttingDown = true;
   }
 
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
   report(): { ready: boolean; checks: Record<string, boolean> } {
     const checks: Record<string, boolean> = { notShuttingDown: !this.shuttingDown };
     for (const [name, check] of this.checks) {
