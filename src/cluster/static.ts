@@ -63,11 +63,11 @@ export class StaticClusterView implements ClusterView {
   }
 
   pods(namespace: string): readonly PodInfo[] {
-    return this.podsByNamespace.get(namespace) ?? [];
+    return this.podsByNamespace.get(namespace) ?? NONE;
   }
 
   networkPolicies(namespace: string): readonly NetworkPolicy[] {
-    return this.policiesByNamespace.get(namespace) ?? [];
+    return this.policiesByNamespace.get(namespace) ?? NONE;
   }
 
   synced(): boolean {
@@ -80,6 +80,9 @@ export class StaticClusterView implements ClusterView {
     return `${this.origin}: ${this.namespaceByName.size} namespaces, ${pods} pods, ${policies} network policies`;
   }
 }
+
+// One shared empty list: callers cache derived data by list identity.
+const NONE: readonly never[] = Object.freeze([]);
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);

@@ -1,0 +1,133 @@
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyType, Protocol } from '../k8s/types.ts';
+import { fieldPath } from '../util/field-errors.ts';
+import { AddressSet, parseCidr, type Family } from './cidr.ts';
+import { CompiledSelector } from './selector.ts';
+
+// A NetworkPolicy compiled once for evaluation: selectors compiled, ipBlocks as address sets,
+// ports normalised, every part carrying its field path for explanations and messages.
+
+export interface CompiledPeer {
+  path: string;
+  /** Pods (podSelector and/or namespaceSelector) or addresses (ipBlock). */
+  kind: 'pods' | 'ipBlock';
+  /** Which pods, within the namespaces below; undefined = every pod there. */
+  podSelector?: CompiledSelector;
+  /** Which namespaces; undefined = the policy's own namespace only. */
+  namespaceSelector?: CompiledSelector;
+  /** cidr minus except, per family (only for ipBlock peers). */
+  addresses?: Record<Family, AddressSet>;
+}
+
+export interface CompiledPort {
+  path: string;
+  protocol: Protocol;
+  /** Inclusive port range; [1, 65535] when port is not given. */
+  range?: readonly [number, number];
+  /** A named port, resolved on the destination pod. */
+  name?: string;
+}
+
+export interface CompiledRule {
+  direction: PolicyType;
+  index: number;
+  path: string;
+  /** Path of the from/to list, or of the rule when it has none. */
+  peersPath: string;
+  /** No `from`/`to`, or an empty one: every peer, in the cluster and outside. */
+  allPeers: boolean;
+  peers: CompiledPeer[];
+  /** No `ports`, or an empty list: every port and protocol. */
+  allPorts: boolean;
+  /** Path of the ports list, or of the rule when it has none. */
+  portsPath: string;
+  ports: CompiledPort[];
+}
+
+export interface CompiledPolicy {
+  policy: NetworkPolicy;
+  name: string;
+  namespace: string;
+  podSelector: CompiledSelector;
+  /** The directions the policy affects, after policyTypes defaulting. */
+  affects: Readonly<Record<PolicyType, boolean>>;
+  ingress: CompiledRule[];
+  egress: CompiledRule[];
+}
+
+/**
+ * policyTypes as the API server defaults it: the listed types if any; otherwise Ingress, and
+ * Egress too when the policy has at least one egress rule (`egress: []` does not count).
+ */
+export function affectedDirections(spec: NetworkPolicy['spec']): Record<PolicyType, boolean> {
+  if (spec.policyTypes && spec.policyTypes.length > 0) {
+    return { Ingress: spec.policyTypes.includes('Ingress'), Egress: spec.policyTypes.includes('Egress') };
+  }
+  return { Ingress: true, Egress: (spec.egress?.length ?? 0) > 0 };
+}
+
+function compilePeer(peer: NetworkPolicyPeer, path: string): CompiledPeer {
+  if (peer.ipBlock) {
+    const cidr = parseCidr(peer.ipBlock.cidr);
+    const excepts = (peer.ipBlock.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
+    const addresses = {} as Record<Family, AddressSet>;
+    for (const family of [4, 6] as const) {
+      const base = AddressSet.fromCidrs(family, cidr ? [cidr] : []);
+      addresses[family] = base.subtract(AddressSet.fromCidrs(family, excepts));
+    }
+    return { path, kind: 'ipBlock', addresses };
+  }
+  return {
+    path,
+    kind: 'pods',
+    ...(peer.podSelector ? { podSelector: new CompiledSelector(peer.podSelector) } : {}),
+    ...(peer.namespaceSelector ? { namespaceSelector: new CompiledSelector(peer.namespaceSelector) } : {}),
+  };
+}
+
+function compilePort(port: NetworkPolicyPort, path: string): CompiledPort {
+  const protocol = port.protocol ?? 'TCP';
+  if (typeof port.port === 'string') return { path, protocol, name: port.port };
+  if (typeof port.port === 'number') return { path, protocol, range: [port.port, port.endPort ?? port.port] };
+  return { path, protocol, range: [1, 65535] };
+}
+
+function compileRules(
+  rules: ReadonlyArray<{ from?: NetworkPolicyPeer[]; to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] } | null> | undefined,
+  direction: PolicyType,
+): CompiledRule[] {
+  const key = direction === 'Ingress' ? 'from' : 'to';
+  const base = direction === 'Ingress' ? 'spec.ingress' : 'spec.egress';
+  return (rules ?? []).map((rule, index) => {
+    const path = fieldPath(base, index);
+    const peers = rule?.[key] ?? [];
+    const ports = rule?.ports ?? [];
+    return {
+      direction,
+      index,
+      path,
+      peersPath: rule?.[key] ? fieldPath(path, key) : path,
+      allPeers: peers.length === 0,
+      peers: peers.map((p, i) => compilePeer(p ?? {}, fieldPath(fieldPath(path, key), i))),
+      allPorts: ports.length === 0,
+      portsPath: rule?.ports ? fieldPath(path, 'ports') : path,
+      ports: ports.map((p, i) => compilePort(p ?? {}, fieldPath(fieldPath(path, 'ports'), i))),
+    };
+  });
+}
+
+export function compilePolicy(policy: NetworkPolicy): CompiledPolicy {
+  const spec = policy.spec ?? { podSelector: {} };
+  return {
+    policy,
+    name: policy.metadata.name,
+    namespace: policy.metadata.namespace,
+    podSelector: new CompiledSelector(spec.podSelector),
+    affects: affectedDirections(spec),
+    ingress: compileRules(spec.ingress, 'Ingress'),
+    egress: compileRules(spec.egress, 'Egress'),
+  };
+}
+
+export function rulesOf(policy: CompiledPolicy, direction: PolicyType): CompiledRule[] {
+  return direction === 'Ingress' ? policy.ingress : policy.egress;
+}
