@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NetworkPolicyPeer, NetworkPolicyPort, Protocol } from '../k8s/types.ts';
+import type { IPBlock, NetworkPolicyPeer, NetworkPolicyPort, Protocol } from '../k8s/types.ts';
 import { buildIndex, endpoint, type Scenario } from '../../test/helpers/netpol-model.ts';
 import { evaluateConnection } from './reach.ts';
 
@@ -13,7 +13,7 @@ const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
   fc.record({ podSelector: labelSel }),
   fc.record({ namespaceSelector: labelSel }),
   fc.record({ podSelector: labelSel, namespaceSelector: labelSel }),
-  fc.record({ ipBlock: fc.constantFrom({ cidr: '203.0.113.0/24' }, { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] }, { cidr: '198.51.100.0/25' }) }),
+  fc.record({ ipBlock: fc.constantFrom<IPBlock>({ cidr: '203.0.113.0/24' }, { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] }, { cidr: '198.51.100.0/25' }) }),
 );
 const port: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
   fc.record({ protocol: fc.constantFrom<Protocol>('TCP', 'UDP'), port: fc.constantFrom(80, 81) }),
@@ -29,7 +29,18 @@ const policy = fc.record({
   egress: fc.array(rule, { maxLength: 2 }),
 });
 
-function toScenario(policies: Array<fc.RecordValue<{ namespace: string; podSelector: object; ingress: object[]; egress: object[] }>>): Scenario {
+interface GeneratedRule {
+  peers?: unknown[];
+  ports?: unknown[];
+}
+interface GeneratedPolicy {
+  namespace: string;
+  podSelector: object;
+  ingress: GeneratedRule[];
+  egress: GeneratedRule[];
+}
+
+function toScenario(policies: GeneratedPolicy[]): Scenario {
   return {
     name: 'generated',
     source: 'property',
@@ -41,8 +52,8 @@ function toScenario(policies: Array<fc.RecordValue<{ namespace: string; podSelec
         podSelector: p.podSelector,
         // Explicit policyTypes: adding a rule must not change which pods are isolated.
         policyTypes: ['Ingress', 'Egress'],
-        ingress: p.ingress.map((r: { peers?: unknown[]; ports?: unknown[] }) => ({ from: r.peers, ports: r.ports })),
-        egress: p.egress.map((r: { peers?: unknown[]; ports?: unknown[] }) => ({ to: r.peers, ports: r.ports })),
+        ingress: p.ingress.map((r) => ({ from: r.peers, ports: r.ports })),
+        egress: p.egress.map((r) => ({ to: r.peers, ports: r.ports })),
       },
     })),
   };
