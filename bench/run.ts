@@ -1,4 +1,4 @@
-// `npm run bench`: the HTTP benchmark (netfence vs a bare Fastify TLS server, same load, same
+// `npm run bench`: engine benchmarks in this process, then the HTTP benchmark (netfence vs a bare Fastify TLS server, same load, same
 // run). Servers run in child processes so that the load generator does not share their event
 // loop; on 2 cores the figures are noisy, so rounds alternate and every round is printed.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCertBundle } from '../src/certs/files.ts';
 import { defaultServingNames } from '../src/certs/generate.ts';
+import { engineBenchmark } from './engine.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { networkPolicyReview, podReview } from './reviews.ts';
 
@@ -91,4 +92,5 @@ async function httpBenchmark(): Promise<void> {
   }
 }
 
-await httpBenchmark();
+engineBenchmark();
+if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmark();

@@ -2,17 +2,24 @@
 import { ConfigError } from '../config/load.ts';
 import { ManifestError } from '../cluster/manifests.ts';
 import { certs } from './certs.ts';
+import { exposure } from './exposure.ts';
+import { reach } from './reach.ts';
 import { serve } from './serve.ts';
 import { USAGE, UsageError } from './usage.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const io = { out, err: (line: string): void => void process.stderr.write(`${line}\n`) };
   switch (command) {
     case 'serve':
       return serve(args);
     case 'certs':
       return certs(args, out);
+    case 'reach':
+      return reach(args, io);
+    case 'exposure':
+      return exposure(args, io);
     case undefined:
     case 'help':
     case '--help':
@@ -30,8 +37,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const e = err as Error & { code?: string };
-    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`netfence: ${e.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`netfence: ${e.message}\n(netfence help lists the commands and flags)\n`);
       process.exitCode = 2;
     } else if (err instanceof ConfigError || err instanceof ManifestError) {
       process.stderr.write(`netfence: ${e.message}\n`);

@@ -11,6 +11,9 @@ export const USAGE = `netfence: a Kubernetes admission webhook that keeps every 
 Usage:
   netfence serve  [--config F] [--port 8443] [--host 0.0.0.0] [--cert-dir certs] [--snapshot F]... [--kubeconfig F]
   netfence certs  [--out DIR] [--dns NAME]... [--ip IP]...
+  netfence reach  -f FILE... --from SRC --to DST --port N [--protocol TCP|UDP|SCTP] [-o text|json]
+                  SRC/DST: namespace/pod-name of a pod in the manifests, or an address outside the cluster
+  netfence exposure -f FILE... [--namespace NS] [--tier NAME [--config F]] [-o text|json]
   netfence help
 
-Exit codes: 0 success, 1 failure, 2 bad input.`;
+Exit codes: 0 success (reach: allowed), 1 failure (reach: denied), 2 bad input.`;

@@ -1,0 +1,4 @@
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+}
