@@ -3,6 +3,7 @@ import type { ClusterView } from '../cluster/view.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { DECISION_EVENT, DECISION_SCHEMA, gvkString, type DecisionLog, type DecisionRecord } from '../audit/decision-log.ts';
 import type { Metrics } from '../audit/metrics.ts';
+import { PolicyIndex } from '../netpol/index.ts';
 import {
   emptyVerdict,
   isExcludedNamespace,
@@ -26,6 +27,16 @@ export interface AdmissionDeps {
   clock?: () => Date;
 }
 
+/**
+ * The decision itself, pure: the verdict of every handler registered for the request's kind
+ * and operation. The webhook and `netfence check` both call this.
+ */
+export function evaluate(ctx: AdmissionContext, handlers: HandlerTable, endpoint: Endpoint): Verdict {
+  if (isExcludedNamespace(ctx, requestNamespace(ctx.request))) return emptyVerdict();
+  const { group, kind } = ctx.request.kind;
+  return mergeVerdicts(handlers.find(endpoint, group, kind, ctx.request.operation).map((h) => h(ctx)));
+}
+
 export type AdmissionOutcome =
   | { statusCode: 200; body: Record<string, unknown> }
   | { statusCode: 400; body: { error: string } };
@@ -38,10 +49,12 @@ export type AdmissionOutcome =
 export class Admission {
   private readonly deps: AdmissionDeps;
   private readonly clock: () => Date;
+  private readonly index: PolicyIndex;
 
   constructor(deps: AdmissionDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? (() => new Date());
+    this.index = new PolicyIndex(deps.cluster);
   }
 
   review(endpoint: Endpoint, body: unknown): AdmissionOutcome {
@@ -57,6 +70,7 @@ export class Admission {
       request,
       config: loaded.config,
       cluster: this.deps.cluster,
+      index: this.index,
       now: this.clock(),
       netfenceNamespace: this.deps.netfenceNamespace,
     };
@@ -68,10 +82,7 @@ export class Admission {
     let verdict: Verdict = emptyVerdict();
     let error: string | undefined;
     try {
-      if (!excluded) {
-        const handlers = this.deps.handlers.find(endpoint, request.kind.group, request.kind.kind, request.operation);
-        verdict = mergeVerdicts(handlers.map((h) => h(ctx)));
-      }
+      if (!excluded) verdict = evaluate(ctx, this.deps.handlers, endpoint);
       ({ response, decision } = buildResponse(request, verdict));
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

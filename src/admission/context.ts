@@ -1,6 +1,7 @@
 import type { ClusterView } from '../cluster/view.ts';
 import type { Mode, NetfenceConfig } from '../config/types.ts';
 import type { KubeObject } from '../k8s/types.ts';
+import type { PolicyIndex } from '../netpol/index.ts';
 import type { AdmissionRequest } from './review.ts';
 
 /**
@@ -11,6 +12,8 @@ export interface AdmissionContext {
   readonly request: AdmissionRequest;
   readonly config: NetfenceConfig;
   readonly cluster: ClusterView;
+  /** The cluster's policies compiled for evaluation; shared across requests, built once per view. */
+  readonly index: PolicyIndex;
   /** The clock, passed in: exemptions expire against it. */
   readonly now: Date;
   /** netfence's own namespace, always excluded so that it can always be repaired. */

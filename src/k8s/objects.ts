@@ -21,10 +21,13 @@ function stringMap(value: unknown): Record<string, string> {
  */
 export function namespaceInfo(obj: KubeObject): NamespaceInfo {
   const name = obj.metadata?.name ?? '';
+  const status = isObject(obj.status) ? obj.status : {};
+  const terminating = Boolean(obj.metadata?.deletionTimestamp) || status.phase === 'Terminating';
   return {
     name,
     labels: { ...stringMap(obj.metadata?.labels), [NAMESPACE_NAME_LABEL]: name },
     annotations: stringMap(obj.metadata?.annotations),
+    ...(terminating ? { terminating } : {}),
   };
 }
 

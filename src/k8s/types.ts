@@ -79,6 +79,8 @@ export interface NamespaceInfo {
   name: string;
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
+  /** Being deleted: its policies are going away with it, which no rule should block. */
+  terminating?: boolean;
 }
 
 export interface ContainerPort {

@@ -1,0 +1,25 @@
+import type { AdmissionContext } from '../admission/context.ts';
+import type { RequirePortsRule } from '../config/types.ts';
+import { admitsAllPorts, reachesTier } from '../netpol/analysis.ts';
+import { rulesOf } from '../netpol/policy.ts';
+import { CompiledSelector } from '../netpol/selector.ts';
+import type { PolicySubject } from './subjects.ts';
+import type { Finding } from './types.ts';
+
+/** On NetworkPolicy CREATE/UPDATE: rules that admit every port are refused (for the tier, when given). */
+export function requirePorts(rule: RequirePortsRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
+  const policy = subject.policy;
+  if (!policy) return [];
+  if (rule.tier !== undefined && !reachesTier(policy, new CompiledSelector(ctx.config.tiers[rule.tier]), ctx.index.pods(subject.namespace)).reaches) {
+    return [];
+  }
+  const findings: Finding[] = [];
+  for (const direction of ['Ingress', 'Egress'] as const) {
+    if (!policy.affects[direction]) continue;
+    for (const r of rulesOf(policy, direction)) {
+      const f = admitsAllPorts(r);
+      if (f) findings.push({ path: f.path, message: `${f.reason}. Fix: list the ports the traffic uses under ${r.path}.ports, e.g. [{protocol: TCP, port: 8080}]` });
+    }
+  }
+  return findings;
+}

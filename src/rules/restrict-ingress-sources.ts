@@ -1,0 +1,56 @@
+import type { AdmissionContext } from '../admission/context.ts';
+import type { AllowedSource, RestrictIngressSourcesRule } from '../config/types.ts';
+import { NAMESPACE_NAME_LABEL, type LabelSelector } from '../k8s/types.ts';
+import { reachesTier } from '../netpol/analysis.ts';
+import type { CompiledPeer } from '../netpol/policy.ts';
+import { CompiledSelector } from '../netpol/selector.ts';
+import { subsumes } from '../netpol/subsume.ts';
+import type { PolicySubject } from './subjects.ts';
+import type { Finding } from './types.ts';
+
+function describeAllowed(allow: readonly AllowedSource[], ns: string): string {
+  return allow
+    .map((a) => `${a.tier ? `tier ${a.tier}` : 'any pod'} in ${a.namespaces ? a.namespaces.join(', ') : ns}`)
+    .join('; ');
+}
+
+/**
+ * Whether every pod a peer admits is an allowed source. An allowed source is pods of a tier
+ * (in the policy's namespace, or in the listed namespaces) or any pod of the listed
+ * namespaces. A tier without namespaces means that tier in the policy's own namespace: in
+ * other namespaces, owners choose their own pod labels. An ipBlock is always outside.
+ */
+function peerAllowed(peer: CompiledPeer, policyNamespace: string, allow: readonly AllowedSource[], tiers: Record<string, LabelSelector>): boolean {
+  if (peer.kind === 'ipBlock') return false;
+  return allow.some((a) => {
+    if (a.tier !== undefined) {
+      if (!peer.podSelector || !subsumes(new CompiledSelector(tiers[a.tier]), peer.podSelector)) return false;
+    }
+    const names = a.namespaces ?? [policyNamespace];
+    if (!peer.namespaceSelector) return names.includes(policyNamespace);
+    const listed = new CompiledSelector({ matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'In', values: names }] });
+    return subsumes(listed, peer.namespaceSelector);
+  });
+}
+
+/** On NetworkPolicy CREATE/UPDATE: ingress rules reaching the tier may admit only the allowed sources. */
+export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
+  const policy = subject.policy;
+  if (!policy || !policy.affects.Ingress) return [];
+  const tier = new CompiledSelector(ctx.config.tiers[rule.tier]);
+  if (!reachesTier(policy, tier, ctx.index.pods(subject.namespace)).reaches) return [];
+  const allowed = describeAllowed(rule.allow, subject.namespace);
+  const findings: Finding[] = [];
+  for (const r of policy.ingress) {
+    if (r.allPeers) {
+      findings.push({ path: r.peersPath, message: `admits every source into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: list the sources in from: with podSelector (and namespaceSelector) for exactly those` });
+      continue;
+    }
+    for (const peer of r.peers) {
+      if (peerAllowed(peer, subject.namespace, rule.allow, ctx.config.tiers)) continue;
+      const what = peer.kind === 'ipBlock' ? 'an ipBlock (addresses outside the cluster)' : 'pods outside the allowed sources';
+      findings.push({ path: peer.path, message: `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${JSON.stringify(ctx.config.tiers[rule.allow[0]?.tier ?? '']?.matchLabels ?? {})}}` });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../admission/admit.ts';
+import { buildResponse } from '../admission/respond.ts';
+import { defaultHandlers } from '../admission/registry.ts';
+import { admissionRequest, configWith, contextFor, loadRuleCases } from '../../test/helpers/rules-world.ts';
+
+const { defaults, cases } = loadRuleCases();
+const handlers = defaultHandlers();
+
+describe('organisation rules (fixtures: test/fixtures/rules)', () => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const ctx = contextFor(admissionRequest(c.request), {
+      config: configWith(c.config),
+      now: c.now ?? defaults.now,
+      ...(c.extraObjects ? { extraObjects: c.extraObjects } : {}),
+    });
+    const verdict = evaluate(ctx, handlers, 'validate');
+    const { response, decision } = buildResponse(ctx.request, verdict);
+    expect(verdict.violations.map((v) => `${v.rule}:${v.path}`).sort()).toEqual([...c.expect.violations].sort());
+    expect(decision).toBe(c.expect.decision);
+    expect(verdict.exemptions.map((e) => `${e.id}:${e.status}`)).toEqual(c.expect.exemptions ?? []);
+    if (c.expect.warnings !== undefined) expect(response.warnings ?? []).toHaveLength(c.expect.warnings);
+    if (c.expect.message !== undefined) {
+      const text = response.status?.message ?? verdict.violations.map((v) => v.message).join('\n');
+      expect(text).toContain(c.expect.message);
+    }
+    if (decision === 'deny') {
+      // Every denial names each enforced rule and its path, for kubectl's output.
+      for (const v of verdict.violations.filter((x) => x.mode === 'enforce')) {
+        expect(response.status!.message).toContain(`[${v.rule}] ${v.path ? `${v.path}: ` : ''}`);
+      }
+      expect(response.status!.code).toBe(403);
+    }
+  });
+});
