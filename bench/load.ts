@@ -39,7 +39,8 @@ export async function runLoad(options: {
       try {
         const res = await pool.request({ path: '/validate', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
         const text = await res.body.text();
-        if (res.statusCode !== 200 || !text.includes('"allowed"')) errors++;
+        // Both reviews are allowed by the rules: anything else is an error of the run.
+        if (res.statusCode !== 200 || !text.includes('"allowed":true')) errors++;
       } catch {
         errors++;
       }

@@ -58,7 +58,9 @@ async function httpBenchmark(): Promise<void> {
   const ca = readFileSync(join(certDir, 'ca.crt'));
   const servers = {
     bare: await start([here('./bare-server.ts'), certDir, '0']),
-    netfence: await start([here('../src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--cert-dir', certDir]),
+    // The reviews are for namespace shop: the snapshot makes it default-deny, with pods and
+    // policies, so the rules do their real work and the reviews are allowed.
+    netfence: await start([here('../src/cli/main.ts'), 'serve', '--port', '0', '--host', '127.0.0.1', '--cert-dir', certDir, '--snapshot', here('../test/fixtures/manifests/shop.yaml')]),
   };
   console.log(`HTTP benchmark: concurrency ${CONCURRENCY}, ${SECONDS}s per round after ${WARMUP}s warm-up, ${ROUNDS} rounds, Node ${process.version}`);
   try {

@@ -2,6 +2,7 @@
 import { ConfigError } from '../config/load.ts';
 import { ManifestError } from '../cluster/manifests.ts';
 import { certs } from './certs.ts';
+import { check } from './check.ts';
 import { exposure } from './exposure.ts';
 import { reach } from './reach.ts';
 import { serve } from './serve.ts';
@@ -16,6 +17,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(args);
     case 'certs':
       return certs(args, out);
+    case 'check':
+      return check(args, io);
     case 'reach':
       return reach(args, io);
     case 'exposure':

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NetworkPolicy, NetworkPolicySpec } from '../k8s/types.ts';
 import { StaticClusterView } from '../cluster/static.ts';
-import { admitsAllNamespaces, admitsAllPorts, admitsAnywhere, admitsInternet, admitsOtherNamespaces, reachesTier } from './analysis.ts';
+import { admitsAllNamespaces, admitsAllPorts, admitsAnywhere, admitsInternet, admitsOtherNamespaces, reachesTier, scanPods } from './analysis.ts';
 import { PolicyIndex } from './index.ts';
 import { compilePolicy } from './policy.ts';
 import { CompiledSelector } from './selector.ts';
@@ -121,6 +121,6 @@ describe('reachesTier', () => {
     ['a selector that excludes the tier', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['data'] }] }, false],
   ];
   it.each(cases)('%s', (_n, podSelector, expected) => {
-    expect(reachesTier(compilePolicy(policy({ podSelector })), tier, pods).reaches).toBe(expected);
+    expect(reachesTier(compilePolicy(policy({ podSelector })), tier, scanPods(pods)).reaches).toBe(expected);
   });
 });

@@ -151,13 +151,20 @@ export function admitsAllPorts(rule: CompiledRule): Finding | undefined {
   return undefined;
 }
 
+/** Finds an existing pod that all the selectors select (PolicyIndex.findPod, or a scan in tests). */
+export type PodLookup = (...selectors: CompiledSelector[]) => PodInfo | undefined;
+
+export function scanPods(pods: readonly PodInfo[]): PodLookup {
+  return (...selectors) => pods.find((p) => selectors.every((s) => s.matches(p.labels)));
+}
+
 /**
  * Whether a policy's podSelector reaches a tier: it selects every pod the tier selects, or it
  * selects an existing pod of the tier in the namespace.
  */
-export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, pods: readonly PodInfo[]): { reaches: boolean; pod?: string } {
+export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, findPod: PodLookup): { reaches: boolean; pod?: string } {
   if (subsumes(policy.podSelector, tier)) return { reaches: true };
-  const pod = pods.find((p) => tier.matches(p.labels) && policy.podSelector.matches(p.labels));
+  const pod = findPod(tier, policy.podSelector);
   return pod ? { reaches: true, pod: pod.name } : { reaches: false };
 }
 

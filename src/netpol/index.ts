@@ -2,6 +2,11 @@ import type { ClusterView } from '../cluster/view.ts';
 import { bareNamespace } from '../k8s/objects.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
 import { compilePolicy, type CompiledPolicy } from './policy.ts';
+import { CompiledSelector } from './selector.ts';
+import type { LabelSelector } from '../k8s/types.ts';
+
+/** Pods of one namespace by label key, then value. */
+type LabelIndex = Map<string, Map<string, PodInfo[]>>;
 
 /**
  * The cluster's policies compiled for evaluation, per namespace. Compiled forms are cached by
@@ -12,6 +17,8 @@ export class PolicyIndex {
   readonly view: ClusterView;
   private readonly byList = new WeakMap<readonly NetworkPolicy[], CompiledPolicy[]>();
   private readonly byPolicy = new WeakMap<NetworkPolicy, CompiledPolicy>();
+  private readonly labelIndexes = new WeakMap<readonly PodInfo[], LabelIndex>();
+  private readonly selectors = new WeakMap<LabelSelector, CompiledSelector>();
 
   constructor(view: ClusterView) {
     this.view = view;
@@ -48,5 +55,56 @@ export class PolicyIndex {
 
   pods(namespace: string): readonly PodInfo[] {
     return this.view.pods(namespace);
+  }
+
+  /** A selector from the config (a tier), compiled once per selector object. */
+  selector(selector: LabelSelector): CompiledSelector {
+    let compiled = this.selectors.get(selector);
+    if (!compiled) {
+      compiled = new CompiledSelector(selector);
+      this.selectors.set(selector, compiled);
+    }
+    return compiled;
+  }
+
+  /**
+   * A pod of the namespace that every selector selects, or undefined. Candidates come from the
+   * most selective `In` requirement through a label index, so that "is there such a pod?" does
+   * not scan a namespace of thousands of pods when the answer is no.
+   */
+  findPod(namespace: string, ...selectors: CompiledSelector[]): PodInfo | undefined {
+    const pods = this.view.pods(namespace);
+    let candidates: readonly PodInfo[] = pods;
+    if (pods.length > 32) {
+      const index = this.labelIndex(pods);
+      for (const selector of selectors) {
+        for (const req of selector.requirements) {
+          if (req.operator !== 'In') continue;
+          const byValue = index.get(req.key);
+          const list: PodInfo[] = [];
+          for (const v of req.values) list.push(...(byValue?.get(v) ?? []));
+          if (list.length < candidates.length) candidates = list;
+        }
+      }
+    }
+    return candidates.find((p) => selectors.every((s) => s.matches(p.labels)));
+  }
+
+  private labelIndex(pods: readonly PodInfo[]): LabelIndex {
+    let index = this.labelIndexes.get(pods);
+    if (!index) {
+      index = new Map();
+      for (const pod of pods) {
+        for (const [k, v] of Object.entries(pod.labels)) {
+          let byValue = index.get(k);
+          if (!byValue) index.set(k, (byValue = new Map()));
+          const list = byValue.get(v);
+          if (list) list.push(pod);
+          else byValue.set(v, [pod]);
+        }
+      }
+      this.labelIndexes.set(pods, index);
+    }
+    return index;
   }
 }

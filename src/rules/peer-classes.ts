@@ -44,7 +44,7 @@ function fixFor(peerClass: PeerClass, direction: PolicyType, tier: string, ns: s
 }
 
 function tierSelector(ctx: AdmissionContext, tier: string): CompiledSelector {
-  return new CompiledSelector(ctx.config.tiers[tier] as LabelSelector);
+  return ctx.index.selector(ctx.config.tiers[tier] as LabelSelector);
 }
 
 /** Findings of one rule of the policy, for the listed classes, merged per field path. */
@@ -70,7 +70,7 @@ function ruleFindings(
 export function forbidPeerClassOnPolicy(r: PeerClassRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
   const policy = subject.policy;
   if (!policy || !policy.affects[r.direction]) return [];
-  const reach = reachesTier(policy, tierSelector(ctx, r.tier), ctx.index.pods(subject.namespace));
+  const reach = reachesTier(policy, tierSelector(ctx, r.tier), (...s) => ctx.index.findPod(subject.namespace, ...s));
   if (!reach.reaches) return [];
   const how = reach.pod
     ? `its podSelector selects ${subject.namespace}/${reach.pod}, a pod of tier ${r.tier}`

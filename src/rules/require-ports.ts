@@ -2,7 +2,6 @@ import type { AdmissionContext } from '../admission/context.ts';
 import type { RequirePortsRule } from '../config/types.ts';
 import { admitsAllPorts, reachesTier } from '../netpol/analysis.ts';
 import { rulesOf } from '../netpol/policy.ts';
-import { CompiledSelector } from '../netpol/selector.ts';
 import type { PolicySubject } from './subjects.ts';
 import type { Finding } from './types.ts';
 
@@ -10,7 +9,8 @@ import type { Finding } from './types.ts';
 export function requirePorts(rule: RequirePortsRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
   const policy = subject.policy;
   if (!policy) return [];
-  if (rule.tier !== undefined && !reachesTier(policy, new CompiledSelector(ctx.config.tiers[rule.tier]), ctx.index.pods(subject.namespace)).reaches) {
+  const tier = rule.tier === undefined ? undefined : ctx.index.selector(ctx.config.tiers[rule.tier]!);
+  if (tier && !reachesTier(policy, tier, (...s) => ctx.index.findPod(subject.namespace, ...s)).reaches) {
     return [];
   }
   const findings: Finding[] = [];

@@ -37,8 +37,8 @@ function peerAllowed(peer: CompiledPeer, policyNamespace: string, allow: readonl
 export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
   const policy = subject.policy;
   if (!policy || !policy.affects.Ingress) return [];
-  const tier = new CompiledSelector(ctx.config.tiers[rule.tier]);
-  if (!reachesTier(policy, tier, ctx.index.pods(subject.namespace)).reaches) return [];
+  const tier = ctx.index.selector(ctx.config.tiers[rule.tier]!);
+  if (!reachesTier(policy, tier, (...s) => ctx.index.findPod(subject.namespace, ...s)).reaches) return [];
   const allowed = describeAllowed(rule.allow, subject.namespace);
   const findings: Finding[] = [];
   for (const r of policy.ingress) {
