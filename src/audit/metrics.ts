@@ -64,8 +64,55 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly watchRestarts = new Counter({
+    name: 'netfence_cluster_watch_restarts_total',
+    help: 'Watches of the live cluster view restarted, by resource and reason (error, expired, silent, closed).',
+    labelNames: ['resource', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly baselineActions = new Counter({
+    name: 'netfence_baseline_actions_total',
+    help: 'Baseline NetworkPolicies created or restored by the reconciler, by action and result.',
+    labelNames: ['action', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly baselineQueue = new Gauge({
+    name: 'netfence_baseline_queue_depth',
+    help: 'Namespaces waiting for the baseline reconciler.',
+    registers: [this.registry],
+  });
+
+  readonly leader = new Gauge({
+    name: 'netfence_leader',
+    help: '1 when this replica holds the baseline Lease (and reconciles), else 0.',
+    registers: [this.registry],
+  });
+
+  private stalenessSource: (() => Record<string, number>) | undefined;
+
+  readonly cacheStaleness = new Gauge({
+    name: 'netfence_cluster_cache_staleness_seconds',
+    help: 'Seconds since each live cache last heard from the API server (list, event or bookmark).',
+    labelNames: ['resource'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.stalenessSource) return;
+      this.cacheStaleness.reset();
+      for (const [resource, seconds] of Object.entries(this.stalenessSource())) {
+        this.cacheStaleness.labels(resource).set(Number.isFinite(seconds) ? seconds : -1);
+      }
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'netfence_' });
+  }
+
+  /** Staleness is read at scrape time from the live view. */
+  observeStaleness(source: () => Record<string, number>): void {
+    this.stalenessSource = source;
   }
 
   setConfig(hash: string, source: string): void {

@@ -13,8 +13,12 @@ async function main(argv: string[]): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const io = { out, err: (line: string): void => void process.stderr.write(`${line}\n`) };
   switch (command) {
-    case 'serve':
-      return serve(args);
+    case 'serve': {
+      // Exit explicitly once shutdown is done: client keep-alive sockets to the API server
+      // must not hold the process open after the server has stopped.
+      const code = await serve(args);
+      process.exit(code);
+    }
     case 'certs':
       return certs(args, out);
     case 'check':

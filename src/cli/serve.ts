@@ -1,5 +1,11 @@
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { Metrics } from '../audit/metrics.ts';
+import { BaselineController } from '../baseline/controller.ts';
+import { kubeApis } from '../baseline/kube-api.ts';
+import { LeaderElector } from '../baseline/leader.ts';
+import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -58,18 +64,57 @@ export function parseServeArgs(args: string[]): ServeOptions {
   };
 }
 
-function clusterView(options: ServeOptions, logger: Logger): ClusterView {
+/** The parts that run against a live cluster: its cache, leader election, the reconciler. */
+interface LiveParts {
+  view: LiveClusterView;
+  leader: LeaderElector;
+  controller: BaselineController;
+}
+
+/** The Lease that elects the one replica that writes baseline policies. */
+export const BASELINE_LEASE = 'netfence-baseline';
+
+function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): LiveParts {
+  const kc = loadKubeConfig(options.kubeconfig);
+  const view = new LiveClusterView(kc, logger, { onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
+  metrics.observeStaleness(() => view.staleness());
+  const apis = kubeApis(kc);
+  const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
+  const leader = new LeaderElector(apis.lease, logger, { namespace: options.netfenceNamespace, name: BASELINE_LEASE, identity });
+  leader.on('started', () => metrics.leader.set(1));
+  leader.on('stopped', () => metrics.leader.set(0));
+  const controller = new BaselineController({
+    api: apis.baseline,
+    view,
+    config,
+    leader,
+    logger,
+    identity,
+    netfenceNamespace: options.netfenceNamespace,
+    metrics: {
+      action: (action, result) => metrics.baselineActions.inc({ action, result }),
+      queueDepth: (n) => metrics.baselineQueue.set(n),
+    },
+  });
+  view.start();
+  controller.start();
+  leader.start();
+  return { view, leader, controller };
+}
+
+function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): { view: ClusterView; live?: LiveParts } {
   if (options.snapshots.length > 0) {
-    return new StaticClusterView(loadManifests(options.snapshots), `snapshot ${options.snapshots.join(', ')}`);
+    return { view: new StaticClusterView(loadManifests(options.snapshots), `snapshot ${options.snapshots.join(', ')}`) };
   }
   if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
-    throw new UsageError('a live cluster view is not available in this version; use --snapshot, or neither');
+    const live = startLive(options, logger, metrics, config);
+    return { view: live.view, live };
   }
   logger.warn(
     { event: 'cluster.empty' },
     'no cluster and no --snapshot: decisions see an empty cluster (no namespaces, pods or policies)',
   );
-  return StaticClusterView.empty();
+  return { view: StaticClusterView.empty() };
 }
 
 /** Runs the webhook until SIGTERM or SIGINT; resolves with the exit code. */
@@ -78,13 +123,13 @@ export async function serve(args: string[]): Promise<number> {
   const logger = createLogger();
   const loaded = options.config ? loadConfigFile(options.config) : builtInConfig();
   const config = new ConfigStore(loaded, options.config);
-  const cluster = clusterView(options, logger);
-
   const { generated } = ensureServingCert(options.certDir, defaultServingNames(options.netfenceNamespace));
   if (generated) {
     logger.info({ event: 'certificate.generated', dir: options.certDir }, `generated a CA and a serving certificate in ${options.certDir}; give ca.crt to the API server as caBundle`);
   }
   const certificate = new ServingCertificate(options.certDir);
+  const metrics = new Metrics();
+  const { view: cluster, live } = clusterView(options, logger, metrics, config);
 
   const { app, readiness } = buildApp({
     logger,
@@ -92,6 +137,7 @@ export async function serve(args: string[]): Promise<number> {
     cluster,
     handlers: defaultHandlers(),
     certificate,
+    metrics,
     netfenceNamespace: options.netfenceNamespace,
   });
   certificate.watch();
@@ -124,17 +170,18 @@ export async function serve(args: string[]): Promise<number> {
       deadline.unref();
       certificate.close();
       config.close();
-      app.close().then(
+      live?.controller.stop();
+      live?.view.stop();
+      // The lease is given up while requests drain, so that another replica takes over at once.
+      Promise.all([app.close(), live?.leader.stop()]).then(
         () => {
           clearTimeout(deadline);
           logger.info({ event: 'server.stopped' }, 'stopped');
-          logger.flush();
-          resolve(0);
+          logger.flush(() => resolve(0));
         },
         (err: unknown) => {
           logger.error({ event: 'server.stop_failed', err }, 'shutdown failed');
-          logger.flush();
-          resolve(1);
+          logger.flush(() => resolve(1));
         },
       );
     };

@@ -16,46 +16,75 @@ export function runCli(args: string[], options: { cwd?: string; input?: string }
 }
 
 export function spawnCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', ...options.env },
   });
+  logHistory(child);
+  return child;
 }
 
-/** Collects a child's stdout as JSON log lines and resolves when one matches. */
-export function waitForLog(
+interface LogHistory {
+  lines: Array<Record<string, unknown>>;
+  waiters: Array<() => void>;
+  stderr: string;
+  exited: boolean;
+}
+const histories = new WeakMap<ChildProcessWithoutNullStreams, LogHistory>();
+
+/** Every JSON log line the child has written so far, collected from its start. */
+export function logHistory(child: ChildProcessWithoutNullStreams): LogHistory {
+  let h = histories.get(child);
+  if (h) return h;
+  const history: LogHistory = { lines: [], waiters: [], stderr: '', exited: false };
+  histories.set(child, history);
+  let buffer = '';
+  const wake = (): void => {
+    for (const w of history.waiters.splice(0)) w();
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        history.lines.push(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        // not a JSON line
+      }
+    }
+    wake();
+  });
+  child.stderr.on('data', (d: Buffer) => (history.stderr += d.toString()));
+  child.on('exit', () => {
+    history.exited = true;
+    wake();
+  });
+  h = history;
+  return h;
+}
+
+/** Resolves with the first log line (from the child's start) that matches. */
+export async function waitForLog(
   child: ChildProcessWithoutNullStreams,
   match: (line: Record<string, unknown>) => boolean,
   timeoutMs = 20_000,
 ): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`log line not seen in time; stderr: ${stderr}`)), timeoutMs);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const onData = (d: Buffer): void => {
-      buffer += d.toString();
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          const line = JSON.parse(text) as Record<string, unknown>;
-          if (match(line)) {
-            clearTimeout(timer);
-            child.stdout.off('data', onData);
-            resolve(line);
-            return;
-          }
-        } catch {
-          // not a JSON line
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before the log line; stderr: ${stderr}`));
+  const history = logHistory(child);
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const found = history.lines.find(match);
+    if (found) return found;
+    if (history.exited) throw new Error(`exited before the log line; stderr: ${history.stderr}`);
+    const left = end - Date.now();
+    if (left <= 0) throw new Error(`log line not seen in time; stderr: ${history.stderr}`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, left);
+      history.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
-  });
+  }
 }
