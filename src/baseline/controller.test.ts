@@ -87,7 +87,10 @@ describe('BaselineController', () => {
     await settle();
     expect([...api.policies.keys()].sort()).toEqual(['team-a/netfence-allow-dns', 'team-a/netfence-default-deny']);
     expect(api.policies.get('team-a/netfence-default-deny')?.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'netfence' });
-    expect(api.events.map((e) => `${e.metadata?.namespace} ${(e as { reason?: string }).reason}`)).toEqual(['team-a BaselineCreated', 'team-a BaselineCreated']);
+    expect(api.events.map((e) => `${e.metadata?.namespace} ${(e as { involvedObject?: { name: string } }).involvedObject?.name} ${(e as { reason?: string }).reason}`)).toEqual([
+      'default team-a BaselineCreated',
+      'default team-a BaselineCreated',
+    ]);
     controller.stop();
   });
 
@@ -110,6 +113,20 @@ describe('BaselineController', () => {
     await settle();
     expect(api.policies.get('team-b/netfence-default-deny')?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(api.events.filter((e) => (e as { reason?: string }).reason === 'BaselineRestored')).toHaveLength(1);
+    controller.stop();
+  });
+
+  it('a deleted baseline policy is recreated and reported as restored', async () => {
+    const { api, view, controller } = setup();
+    view.add(labelled('team-e'));
+    await settle();
+    view.emit('networkpolicy', 'team-e', 'netfence-allow-dns'); // seen in place
+    await settle();
+    api.policies.delete('team-e/netfence-allow-dns');
+    view.emit('networkpolicy', 'team-e', 'netfence-allow-dns');
+    await settle();
+    expect(api.policies.has('team-e/netfence-allow-dns')).toBe(true);
+    expect(api.events.map((e) => (e as { message?: string }).message)).toContain('netfence restored baseline NetworkPolicy netfence-allow-dns (it had been deleted)');
     controller.stop();
   });
 

@@ -51,6 +51,8 @@ export class BaselineController {
   private readonly queue = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
+  /** Baseline policies seen in place: one missing later was deleted, and is restored. */
+  private readonly seenInPlace = new Set<string>();
   private running = false;
   private stopped = true;
   private resync: NodeJS.Timeout | undefined;
@@ -152,8 +154,10 @@ export class BaselineController {
   }
 
   private async apply(namespace: string, action: Action): Promise<void> {
+    const key = `${namespace}/${action.name}`;
     if (action.kind === 'skip') {
-      if (action.reason !== 'in place') this.o.logger.warn({ event: 'baseline.skipped', namespace, policy: action.name, reason: action.reason }, 'baseline policy left alone');
+      if (action.reason === 'in place') this.seenInPlace.add(key);
+      else this.o.logger.warn({ event: 'baseline.skipped', namespace, policy: action.name, reason: action.reason }, 'baseline policy left alone');
       return;
     }
     try {
@@ -164,11 +168,15 @@ export class BaselineController {
       this.o.metrics?.action(action.kind, 'failure');
       throw err;
     }
-    const reason = action.kind === 'create' ? 'BaselineCreated' : 'BaselineRestored';
+    const restored = action.kind === 'update' || this.seenInPlace.has(key);
+    this.seenInPlace.add(key);
+    const reason = restored ? 'BaselineRestored' : 'BaselineCreated';
     const message =
-      action.kind === 'create'
-        ? `netfence created baseline NetworkPolicy ${action.name}`
-        : `netfence restored baseline NetworkPolicy ${action.name} (its ${action.reason} had been changed)`;
+      action.kind === 'update'
+        ? `netfence restored baseline NetworkPolicy ${action.name} (its ${action.reason} had been changed)`
+        : restored
+          ? `netfence restored baseline NetworkPolicy ${action.name} (it had been deleted)`
+          : `netfence created baseline NetworkPolicy ${action.name}`;
     this.o.logger.info({ event: 'baseline.applied', namespace, policy: action.name, action: action.kind, reason }, message);
     // Dates, not strings: the client serialises Event timestamps from Date objects.
     const now = new Date();
@@ -176,7 +184,9 @@ export class BaselineController {
       .createEvent({
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: 'netfence-baseline-', namespace },
+        // A Namespace is cluster-scoped: the API server requires its Events in `default`, as
+        // client-go records them; `kubectl describe namespace` finds them there.
+        metadata: { generateName: 'netfence-baseline-', namespace: 'default' },
         involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
         reason,
         message,

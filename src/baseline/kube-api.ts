@@ -54,6 +54,18 @@ function toLease(l: V1Lease): Lease {
   };
 }
 
+/**
+ * A Lease's times are MicroTime: the API server parses them with six fractional digits and
+ * refuses the three that Date.toISOString (which the client's serializer calls) writes.
+ */
+class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  }
+}
+
+const micro = (d: Date | undefined): MicroTime | undefined => (d ? new MicroTime(d.getTime()) : undefined);
+
 function fromLease(namespace: string, name: string, lease: Lease): V1Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
@@ -62,8 +74,8 @@ function fromLease(namespace: string, name: string, lease: Lease): V1Lease {
     spec: {
       holderIdentity: lease.holderIdentity ?? '',
       leaseDurationSeconds: lease.leaseDurationSeconds ?? 15,
-      ...(lease.acquireTime ? { acquireTime: lease.acquireTime as never } : {}),
-      ...(lease.renewTime ? { renewTime: lease.renewTime as never } : {}),
+      ...(lease.acquireTime ? { acquireTime: micro(lease.acquireTime) as never } : {}),
+      ...(lease.renewTime ? { renewTime: micro(lease.renewTime) as never } : {}),
       leaseTransitions: lease.leaseTransitions ?? 0,
     },
   };

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Lease, LeaseApi } from './kube-api.ts';
+import { statusOf, type Lease, type LeaseApi } from './kube-api.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -105,8 +105,9 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         await this.api.createLease(namespace, name, fresh(0, new Date(now)));
         this.lastRenew = now;
         this.setLeading(true);
-      } catch {
-        // Someone else created it first: they lead.
+      } catch (err) {
+        // 409: someone else created it first, and leads. Anything else is a real failure.
+        if (statusOf(err) !== 409) throw err;
       }
       return;
     }
