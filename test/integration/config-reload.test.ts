@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -6,6 +6,12 @@ import { defaultConfig } from '../../src/config/default.ts';
 import { configHash, loadConfigFile } from '../../src/config/load.ts';
 import { ConfigStore } from '../../src/config/store.ts';
 import { review, startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
+
+/** Replaces the file in one step, as a ConfigMap volume update does (a plain write is seen half done). */
+function replaceFile(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -31,7 +37,7 @@ describe('config hot reload', () => {
   it('a good new file takes effect, and decisions carry its hash', async () => {
     const first = server.config.current().hash;
     const next = { ...defaultConfig(), decisionLog: { logAllowed: true } };
-    writeFileSync(file, stringify(next));
+    replaceFile(file, stringify(next));
     await until(() => server.config.current().hash === configHash(next));
     expect(server.config.current().hash).not.toBe(first);
 
@@ -47,7 +53,7 @@ describe('config hot reload', () => {
 
   it('a bad file is refused, logged with its paths and counted; the last good config stays', async () => {
     const good = server.config.current().hash;
-    writeFileSync(file, 'apiVersion: netfence.io/v1alpha1\nkind: NetfenceConfig\nrules:\n  - { id: x, type: nope }\n');
+    replaceFile(file, 'apiVersion: netfence.io/v1alpha1\nkind: NetfenceConfig\nrules:\n  - { id: x, type: nope }\n');
     await until(() => server.logs().some((l) => l.event === 'config.reload_failed'));
     expect(server.config.current().hash).toBe(good);
     const failure = server.logs().find((l) => l.event === 'config.reload_failed');
