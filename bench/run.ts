@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { writeCertBundle } from '../src/certs/files.ts';
 import { defaultServingNames } from '../src/certs/generate.ts';
 import { engineBenchmark } from './engine.ts';
+import { memoryBenchmark } from './memory.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { networkPolicyReview, podReview } from './reviews.ts';
 
@@ -95,4 +96,5 @@ async function httpBenchmark(): Promise<void> {
 }
 
 engineBenchmark();
+memoryBenchmark();
 if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmark();
