@@ -163,7 +163,14 @@ export function scanPods(pods: readonly PodInfo[]): PodLookup {
  * selects an existing pod of the tier in the namespace.
  */
 export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, findPod: PodLookup): { reaches: boolean; pod?: string } {
-  if (subsumes(policy.podSelector, tier)) return { reaches: true };
+  // Subsumption depends on the selectors only, so it is remembered on the compiled policy;
+  // the pod lookup is not: pods come and go while a policy stays the same.
+  let subsumed = policy.subsumesTier.get(tier);
+  if (subsumed === undefined) {
+    subsumed = subsumes(policy.podSelector, tier);
+    policy.subsumesTier.set(tier, subsumed);
+  }
+  if (subsumed) return { reaches: true };
   const pod = findPod(tier, policy.podSelector);
   return pod ? { reaches: true, pod: pod.name } : { reaches: false };
 }

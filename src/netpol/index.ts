@@ -34,8 +34,11 @@ export class PolicyIndex {
     return compiled;
   }
 
-  /** Compiles one policy, reusing the compiled form of an object seen before. */
-  compile(policy: NetworkPolicy): CompiledPolicy {
+  /**
+   * Compiles one of the view's policies, reusing the compiled form of an object seen before
+   * (a live view replaces one policy of a namespace's list at a time).
+   */
+  private compile(policy: NetworkPolicy): CompiledPolicy {
     let compiled = this.byPolicy.get(policy);
     if (!compiled) {
       compiled = compilePolicy(policy);

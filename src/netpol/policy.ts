@@ -52,6 +52,8 @@ export interface CompiledPolicy {
   affects: Readonly<Record<PolicyType, boolean>>;
   ingress: CompiledRule[];
   egress: CompiledRule[];
+  /** Whether podSelector selects every pod of a tier, per tier selector (several rules ask). */
+  readonly subsumesTier: Map<unknown, boolean>;
 }
 
 /**
@@ -67,14 +69,24 @@ export function affectedDirections(spec: NetworkPolicy['spec']): Record<PolicyTy
 
 function compilePeer(peer: NetworkPolicyPeer, path: string): CompiledPeer {
   if (peer.ipBlock) {
-    const cidr = parseCidr(peer.ipBlock.cidr);
-    const excepts = (peer.ipBlock.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
-    const addresses = {} as Record<Family, AddressSet>;
-    for (const family of [4, 6] as const) {
-      const base = AddressSet.fromCidrs(family, cidr ? [cidr] : []);
-      addresses[family] = base.subtract(AddressSet.fromCidrs(family, excepts));
-    }
-    return { path, kind: 'ipBlock', addresses };
+    const block = peer.ipBlock;
+    let addresses: Record<Family, AddressSet> | undefined;
+    // Address sets are built on first use: most decisions never ask about addresses.
+    return {
+      path,
+      kind: 'ipBlock',
+      get addresses(): Record<Family, AddressSet> {
+        if (!addresses) {
+          const cidr = parseCidr(block.cidr);
+          const excepts = (block.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
+          addresses = {} as Record<Family, AddressSet>;
+          for (const family of [4, 6] as const) {
+            addresses[family] = AddressSet.fromCidrs(family, cidr ? [cidr] : []).subtract(AddressSet.fromCidrs(family, excepts));
+          }
+        }
+        return addresses;
+      },
+    };
   }
   return {
     path,
@@ -125,6 +137,7 @@ export function compilePolicy(policy: NetworkPolicy): CompiledPolicy {
     affects: affectedDirections(spec),
     ingress: compileRules(spec.ingress, 'Ingress'),
     egress: compileRules(spec.egress, 'Egress'),
+    subsumesTier: new Map(),
   };
 }
 

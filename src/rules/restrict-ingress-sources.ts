@@ -1,6 +1,6 @@
 import type { AdmissionContext } from '../admission/context.ts';
 import type { AllowedSource, RestrictIngressSourcesRule } from '../config/types.ts';
-import { NAMESPACE_NAME_LABEL, type LabelSelector } from '../k8s/types.ts';
+import { NAMESPACE_NAME_LABEL } from '../k8s/types.ts';
 import { reachesTier } from '../netpol/analysis.ts';
 import type { CompiledPeer } from '../netpol/policy.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
@@ -20,11 +20,11 @@ function describeAllowed(allow: readonly AllowedSource[], ns: string): string {
  * namespaces. A tier without namespaces means that tier in the policy's own namespace: in
  * other namespaces, owners choose their own pod labels. An ipBlock is always outside.
  */
-function peerAllowed(peer: CompiledPeer, policyNamespace: string, allow: readonly AllowedSource[], tiers: Record<string, LabelSelector>): boolean {
+function peerAllowed(peer: CompiledPeer, policyNamespace: string, allow: readonly AllowedSource[], tier: (name: string) => CompiledSelector): boolean {
   if (peer.kind === 'ipBlock') return false;
   return allow.some((a) => {
     if (a.tier !== undefined) {
-      if (!peer.podSelector || !subsumes(new CompiledSelector(tiers[a.tier]), peer.podSelector)) return false;
+      if (!peer.podSelector || !subsumes(tier(a.tier), peer.podSelector)) return false;
     }
     const names = a.namespaces ?? [policyNamespace];
     if (!peer.namespaceSelector) return names.includes(policyNamespace);
@@ -47,7 +47,7 @@ export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject
       continue;
     }
     for (const peer of r.peers) {
-      if (peerAllowed(peer, subject.namespace, rule.allow, ctx.config.tiers)) continue;
+      if (peerAllowed(peer, subject.namespace, rule.allow, (name) => ctx.index.selector(ctx.config.tiers[name]!))) continue;
       const what = peer.kind === 'ipBlock' ? 'an ipBlock (addresses outside the cluster)' : 'pods outside the allowed sources';
       findings.push({ path: peer.path, message: `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${JSON.stringify(ctx.config.tiers[rule.allow[0]?.tier ?? '']?.matchLabels ?? {})}}` });
     }

@@ -1,7 +1,7 @@
 import type { AdmissionContext } from '../admission/context.ts';
 import { containerPortsOf } from '../k8s/objects.ts';
 import { isObject, type KubeObject, type NetworkPolicy, type PodInfo } from '../k8s/types.ts';
-import type { CompiledPolicy } from '../netpol/policy.ts';
+import { compilePolicy, type CompiledPolicy } from '../netpol/policy.ts';
 
 // What the rules judge, taken out of an AdmissionRequest once: a NetworkPolicy change, a pod
 // (a Pod or a workload's pod template), or a Namespace.
@@ -51,8 +51,9 @@ export function policySubject(ctx: AdmissionContext): PolicySubject | undefined 
     operation: request.operation,
     namespace,
     name: request.name || policy?.metadata.name || old?.metadata.name || '',
-    ...(policy && request.operation !== 'DELETE' ? { policy: ctx.index.compile(policy) } : {}),
-    ...(old ? { old: ctx.index.compile(old) } : {}),
+    // Compiled directly, not through the index's cache: a request's object is never seen again.
+    ...(policy && request.operation !== 'DELETE' ? { policy: compilePolicy(policy) } : {}),
+    ...(old ? { old: compilePolicy(old) } : {}),
   };
 }
 
