@@ -93,30 +93,32 @@ export class Admission {
 
     const durationMs = performance.now() - started;
     const kind = gvkString(request.kind);
-    this.deps.metrics.reviews.inc({ endpoint, kind, operation: request.operation, decision });
-    this.deps.metrics.duration.observe({ endpoint }, durationMs / 1000);
-    const record: DecisionRecord = {
-      event: DECISION_EVENT,
-      schema: DECISION_SCHEMA,
-      uid: request.uid,
-      decision,
-      endpoint,
-      operation: request.operation,
-      kind,
-      namespace: namespace ?? '',
-      name: request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name || '',
-      user: request.userInfo.username ?? '',
-      groups: request.userInfo.groups ?? [],
-      dryRun: request.dryRun === true,
-      violations: verdict.violations,
-      exemptions: verdict.exemptions,
-      warnings: verdict.warnings,
-      excluded,
-      ...(error !== undefined ? { error } : {}),
-      configHash: loaded.hash,
-      durationMs: Math.round(durationMs * 1000) / 1000,
-    };
-    this.deps.decisionLog.write(record, loaded.config.decisionLog.logAllowed);
+    this.deps.metrics.countReview(endpoint, kind, request.operation, decision, durationMs / 1000);
+    // The record is built only when it is written: allows are not logged unless configured.
+    if (decision !== 'allow' || error !== undefined || loaded.config.decisionLog.logAllowed) {
+      const record: DecisionRecord = {
+        event: DECISION_EVENT,
+        schema: DECISION_SCHEMA,
+        uid: request.uid,
+        decision,
+        endpoint,
+        operation: request.operation,
+        kind,
+        namespace: namespace ?? '',
+        name: request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name || '',
+        user: request.userInfo.username ?? '',
+        groups: request.userInfo.groups ?? [],
+        dryRun: request.dryRun === true,
+        violations: verdict.violations,
+        exemptions: verdict.exemptions,
+        warnings: verdict.warnings,
+        excluded,
+        ...(error !== undefined ? { error } : {}),
+        configHash: loaded.hash,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+      };
+      this.deps.decisionLog.write(record, loaded.config.decisionLog.logAllowed);
+    }
     return { statusCode: 200, body: encodeAdmissionReview(decoded.review.apiVersion, response) };
   }
 }

@@ -6,29 +6,27 @@ export type Handler = (ctx: AdmissionContext) => Verdict;
 /** The two webhooks netfence serves. */
 export type Endpoint = 'validate' | 'mutate';
 
-interface Registration {
-  operations: ReadonlySet<Operation>;
-  handler: Handler;
-}
-
 /**
  * Handlers by endpoint, API group and kind. Lookup is by exact group/kind; kinds nobody
  * registered get no handler, and the request is allowed: netfence has no opinion on them.
  */
 export class HandlerTable {
-  private readonly byKey = new Map<string, Registration[]>();
+  /** Handlers by endpoint, group, kind and operation: one lookup per request. */
+  private readonly byKey = new Map<string, Handler[]>();
 
   register(endpoint: Endpoint, group: string, kind: string, operations: readonly Operation[], handler: Handler): this {
-    const key = `${endpoint}:${group}/${kind}`;
-    const list = this.byKey.get(key) ?? [];
-    list.push({ operations: new Set(operations), handler });
-    this.byKey.set(key, list);
+    for (const operation of operations) {
+      const key = `${endpoint}:${group}/${kind}:${operation}`;
+      const list = this.byKey.get(key) ?? [];
+      list.push(handler);
+      this.byKey.set(key, list);
+    }
     return this;
   }
 
-  find(endpoint: Endpoint, group: string, kind: string, operation: Operation): Handler[] {
-    const list = this.byKey.get(`${endpoint}:${group}/${kind}`);
-    if (!list) return [];
-    return list.filter((r) => r.operations.has(operation)).map((r) => r.handler);
+  find(endpoint: Endpoint, group: string, kind: string, operation: Operation): readonly Handler[] {
+    return this.byKey.get(`${endpoint}:${group}/${kind}:${operation}`) ?? NONE;
   }
 }
+
+const NONE: readonly Handler[] = Object.freeze([]);

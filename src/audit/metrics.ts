@@ -115,6 +115,28 @@ export class Metrics {
     this.stalenessSource = source;
   }
 
+  // Label children cached by their values: resolving labels on every observation hashes and
+  // validates them each time, on the hot path of every review.
+  private readonly reviewChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+
+  /** One answered review: its count by labels and its duration. */
+  countReview(endpoint: string, kind: string, operation: string, decision: string, seconds: number): void {
+    const key = `${endpoint}\0${kind}\0${operation}\0${decision}`;
+    let counter = this.reviewChildren.get(key);
+    if (!counter) {
+      counter = this.reviews.labels(endpoint, kind, operation, decision);
+      this.reviewChildren.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.durationChildren.get(endpoint);
+    if (!histogram) {
+      histogram = this.duration.labels(endpoint);
+      this.durationChildren.set(endpoint, histogram);
+    }
+    histogram.observe(seconds);
+  }
+
   setConfig(hash: string, source: string): void {
     this.configInfo.reset();
     this.configInfo.labels(hash, source).set(1);

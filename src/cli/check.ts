@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { evaluate } from '../admission/admit.ts';
 import type { AdmissionContext, Decision, ExemptionUse, Violation } from '../admission/context.ts';
 import { defaultHandlers } from '../admission/registry.ts';
@@ -9,7 +8,7 @@ import { describeSource, type ManifestSource } from '../cluster/manifests.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import type { KubeObject } from '../k8s/types.ts';
 import { PolicyIndex } from '../netpol/index.ts';
-import type { CliIO } from './io.ts';
+import { parseManifestCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 export interface CheckResult {
@@ -49,20 +48,11 @@ function createRequest(object: KubeObject, index: number): AdmissionRequest {
  * violations, 2 bad input.
  */
 export function check(args: string[], io: CliIO, now = new Date()): number {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      file: { type: 'string', short: 'f', multiple: true },
-      config: { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
-    },
+  const { values, files, output } = parseManifestCommand(args, {
+    config: { type: 'string' },
   });
-  if (!values.file?.length) throw new UsageError('-f: give at least one manifest file or folder');
-  if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o ${values.output}: use text or json`);
   const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
-  const { objects, view } = loadClusterInput(values.file);
+  const { objects, view } = loadClusterInput(files);
   const index = new PolicyIndex(view);
   const handlers = defaultHandlers();
   const results: CheckResult[] = [];
@@ -87,7 +77,7 @@ export function check(args: string[], io: CliIO, now = new Date()): number {
 
   const denied = results.filter((r) => r.decision === 'deny').length;
   const warned = results.filter((r) => r.decision === 'warn').length;
-  if (values.output === 'json') {
+  if (output === 'json') {
     io.out(JSON.stringify({ results, summary: { objects: results.length, denied, warned, allowed: results.length - denied - warned } }, null, 2));
   } else {
     for (const r of results) {

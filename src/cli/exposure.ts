@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { loadClusterInput } from '../cluster/input.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import { PolicyIndex } from '../netpol/index.ts';
 import { podExposure, type PodExposure } from '../netpol/exposure.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
-import type { CliIO } from './io.ts';
+import { parseManifestCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 const CLASS_WORDS: Record<string, string> = {
@@ -36,20 +35,11 @@ function textOf(e: PodExposure): string[] {
 
 /** `netfence exposure`: how each pod can be reached. Exit 0, or 2 on bad input. */
 export function exposure(args: string[], io: CliIO): number {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      file: { type: 'string', short: 'f', multiple: true },
-      namespace: { type: 'string', short: 'n' },
-      tier: { type: 'string' },
-      config: { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
-    },
+  const { values, files, output } = parseManifestCommand(args, {
+    namespace: { type: 'string', short: 'n' },
+    tier: { type: 'string' },
+    config: { type: 'string' },
   });
-  if (!values.file?.length) throw new UsageError('-f: give at least one manifest file or folder');
-  if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o ${values.output}: use text or json`);
   let tier: CompiledSelector | undefined;
   if (values.tier !== undefined) {
     const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
@@ -59,7 +49,7 @@ export function exposure(args: string[], io: CliIO): number {
   } else if (values.config !== undefined) {
     throw new UsageError('--config is only used with --tier');
   }
-  const { view } = loadClusterInput(values.file);
+  const { view } = loadClusterInput(files);
   const index = new PolicyIndex(view);
   const namespaces = values.namespace ? [values.namespace] : view.namespaces().map((n) => n.name).sort();
   const pods = namespaces
@@ -68,7 +58,7 @@ export function exposure(args: string[], io: CliIO): number {
     .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const report = pods.map((p) => podExposure(index, p));
   const notIsolated = report.filter((r) => !r.isolated.Ingress).map((r) => r.pod);
-  if (values.output === 'json') {
+  if (output === 'json') {
     io.out(JSON.stringify({ pods: report, notIsolatedForIngress: notIsolated }, null, 2));
     return 0;
   }

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { loadClusterInput } from '../cluster/input.ts';
 import type { StaticClusterView } from '../cluster/static.ts';
 import type { Protocol } from '../k8s/types.ts';
 import { parseIP } from '../netpol/cidr.ts';
 import { PolicyIndex } from '../netpol/index.ts';
 import { evaluateConnection, type DirectionVerdict, type Endpoint } from '../netpol/reach.ts';
-import type { CliIO } from './io.ts';
+import { parseManifestCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
@@ -45,36 +44,27 @@ function explain(d: DirectionVerdict): string {
 
 /** `netfence reach`: exit 0 allowed, 1 denied, 2 bad input. */
 export function reach(args: string[], io: CliIO): number {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      file: { type: 'string', short: 'f', multiple: true },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      port: { type: 'string' },
-      protocol: { type: 'string', default: 'TCP' },
-      output: { type: 'string', short: 'o', default: 'text' },
-    },
+  const { values, files, output } = parseManifestCommand(args, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    port: { type: 'string' },
+    protocol: { type: 'string', default: 'TCP' },
   });
-  if (!values.file?.length) throw new UsageError('-f: give at least one manifest file or folder');
   if (!values.from || !values.to) throw new UsageError('--from and --to are required');
   if (values.port === undefined) throw new UsageError('--port is required');
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) throw new UsageError(`--port ${values.port}: must be a port number between 1 and 65535`);
-  const protocol = values.protocol.toUpperCase() as Protocol;
+  const protocol = (values.protocol ?? 'TCP').toUpperCase() as Protocol;
   if (!PROTOCOLS.includes(protocol)) throw new UsageError(`--protocol ${values.protocol}: use TCP, UDP or SCTP`);
-  if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o ${values.output}: use text or json`);
 
-  const { view } = loadClusterInput(values.file);
+  const { view } = loadClusterInput(files);
   const from = parseEndpoint('--from', values.from, view);
   const to = parseEndpoint('--to', values.to, view);
   if (from.kind === 'address' && to.kind === 'address') {
     throw new UsageError('--from and --to are both addresses outside the cluster: at least one end must be a pod');
   }
   const verdict = evaluateConnection(new PolicyIndex(view), { from, to, port, protocol });
-  if (values.output === 'json') {
+  if (output === 'json') {
     io.out(JSON.stringify({ allowed: verdict.allowed, from: endpointName(from), to: endpointName(to), port, protocol, egress: verdict.egress, ingress: verdict.ingress }, null, 2));
   } else {
     io.out(`${verdict.allowed ? 'allowed' : 'denied'}: ${endpointName(from)} -> ${endpointName(to)} ${protocol}/${port}`);

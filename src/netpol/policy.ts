@@ -1,5 +1,4 @@
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyType, Protocol } from '../k8s/types.ts';
-import { fieldPath } from '../util/field-errors.ts';
 import { AddressSet, parseCidr, type Family } from './cidr.ts';
 import { CompiledSelector } from './selector.ts';
 
@@ -109,34 +108,44 @@ function compileRules(
 ): CompiledRule[] {
   const key = direction === 'Ingress' ? 'from' : 'to';
   const base = direction === 'Ingress' ? 'spec.ingress' : 'spec.egress';
+  // Paths are built with plain templates: the keys are fixed identifiers, and this runs for
+  // every NetworkPolicy review.
   return (rules ?? []).map((rule, index) => {
-    const path = fieldPath(base, index);
+    const path = `${base}[${index}]`;
     const peers = rule?.[key] ?? [];
     const ports = rule?.ports ?? [];
     return {
       direction,
       index,
       path,
-      peersPath: rule?.[key] ? fieldPath(path, key) : path,
+      peersPath: rule?.[key] ? `${path}.${key}` : path,
       allPeers: peers.length === 0,
-      peers: peers.map((p, i) => compilePeer(p ?? {}, fieldPath(fieldPath(path, key), i))),
+      peers: peers.map((p, i) => compilePeer(p ?? {}, `${path}.${key}[${i}]`)),
       allPorts: ports.length === 0,
-      portsPath: rule?.ports ? fieldPath(path, 'ports') : path,
-      ports: ports.map((p, i) => compilePort(p ?? {}, fieldPath(fieldPath(path, 'ports'), i))),
+      portsPath: rule?.ports ? `${path}.ports` : path,
+      ports: ports.map((p, i) => compilePort(p ?? {}, `${path}.ports[${i}]`)),
     };
   });
 }
 
 export function compilePolicy(policy: NetworkPolicy): CompiledPolicy {
   const spec = policy.spec ?? { podSelector: {} };
+  let ingress: CompiledRule[] | undefined;
+  let egress: CompiledRule[] | undefined;
+  // Rules are compiled on first use: most reviews are settled by the podSelector alone (a
+  // policy that does not reach a tier is not judged by that tier's rules).
   return {
     policy,
     name: policy.metadata.name,
     namespace: policy.metadata.namespace,
     podSelector: new CompiledSelector(spec.podSelector),
     affects: affectedDirections(spec),
-    ingress: compileRules(spec.ingress, 'Ingress'),
-    egress: compileRules(spec.egress, 'Egress'),
+    get ingress(): CompiledRule[] {
+      return (ingress ??= compileRules(spec.ingress, 'Ingress'));
+    },
+    get egress(): CompiledRule[] {
+      return (egress ??= compileRules(spec.egress, 'Egress'));
+    },
     subsumesTier: new Map(),
   };
 }
