@@ -9,7 +9,7 @@ import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
-import { loadManifests } from '../cluster/manifests.ts';
+import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
@@ -104,7 +104,8 @@ function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, conf
 
 function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): { view: ClusterView; live?: LiveParts } {
   if (options.snapshots.length > 0) {
-    return { view: new StaticClusterView(loadManifests(options.snapshots), `snapshot ${options.snapshots.join(', ')}`) };
+    // Validated like check and reach: a snapshot policy the API server would refuse is bad input.
+    return { view: loadClusterInput(options.snapshots, `snapshot ${options.snapshots.join(', ')}`).view };
   }
   if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
     const live = startLive(options, logger, metrics, config);

@@ -7,7 +7,7 @@ import { StaticClusterView } from './static.ts';
  * NetworkPolicies validated as the API server would, so that an answer is never given about a
  * policy a cluster would have refused. Throws ManifestError with file, document and field path.
  */
-export function loadClusterInput(paths: readonly string[]): { objects: ManifestObject[]; view: StaticClusterView } {
+export function loadClusterInput(paths: readonly string[], origin = `manifests ${paths.join(', ')}`): { objects: ManifestObject[]; view: StaticClusterView } {
   const objects = loadManifests(paths);
   for (const { object, source } of objects) {
     if (object.kind !== 'NetworkPolicy') continue;
@@ -20,5 +20,5 @@ export function loadClusterInput(paths: readonly string[]): { objects: ManifestO
       );
     }
   }
-  return { objects, view: new StaticClusterView(objects, `manifests ${paths.join(', ')}`) };
+  return { objects, view: new StaticClusterView(objects, origin) };
 }

@@ -1,9 +1,9 @@
 import type { PeerClass } from '../config/types.ts';
-import { NAMESPACE_NAME_LABEL, type LabelSelector, type PodInfo, type PolicyType, type Protocol } from '../k8s/types.ts';
+import { NAMESPACE_NAME_LABEL, type PodInfo, type PolicyType, type Protocol } from '../k8s/types.ts';
 import { AddressSet, formatIP, publicSpace, type Family } from './cidr.ts';
 import type { PolicyIndex } from './index.ts';
 import { rulesOf, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policy.ts';
-import { CompiledSelector } from './selector.ts';
+import type { CompiledSelector } from './selector.ts';
 import { subsumes } from './subsume.ts';
 
 // The symbolic face: what does a rule admit, whatever pods and namespaces exist or will
@@ -143,6 +143,7 @@ export function admitsAllPorts(rule: CompiledRule): Finding | undefined {
     const entries = rule.ports.filter((p) => p.protocol === protocol && p.range);
     const whole = entries.find((p) => p.range![0] <= 1 && p.range![1] >= 65535);
     if (whole) return { path: whole.path, reason: `admits every ${protocol} port` };
+    // Port ranges are integer intervals too: the address-set arithmetic answers "do they cover 1-65535".
     const covered = AddressSet.of(4, entries.map((p) => [BigInt(p.range![0]), BigInt(p.range![1])] as const));
     if (covered.covers(AddressSet.of(4, [[1n, 65535n]]))) {
       return { path: rule.portsPath, reason: `its port ranges together admit every ${protocol} port` };
@@ -173,10 +174,6 @@ export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, find
   if (subsumed) return { reaches: true };
   const pod = findPod(tier, policy.podSelector);
   return pod ? { reaches: true, pod: pod.name } : { reaches: false };
-}
-
-export function compileTier(selector: LabelSelector): CompiledSelector {
-  return new CompiledSelector(selector);
 }
 
 /** Every finding of a class across the rules of the direction a policy affects. */

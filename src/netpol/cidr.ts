@@ -70,10 +70,6 @@ export function parseCidr(text: string): Cidr | undefined {
   return { family: ip.family, start, prefix, end };
 }
 
-export function cidrContains(cidr: Cidr, family: Family, value: bigint): boolean {
-  return cidr.family === family && value >= cidr.start && value <= cidr.end;
-}
-
 export function formatIP(family: Family, value: bigint): string {
   if (family === 4) {
     return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');

@@ -3,8 +3,8 @@ import type { PodInfo, PolicyType } from '../k8s/types.ts';
 import { admitsClass } from './analysis.ts';
 import { describePorts } from './describe.ts';
 import type { PolicyIndex } from './index.ts';
-import { rulesOf } from './policy.ts';
-import { peerMatches, selectingPolicies } from './reach.ts';
+import { rulesOf, type CompiledPeer } from './policy.ts';
+import { selectingPolicies } from './reach.ts';
 
 /** One rule through which a pod can be reached, and from what. */
 export interface ExposureEntry {
@@ -61,7 +61,7 @@ export function podExposure(index: PolicyIndex, pod: PodInfo): PodExposure {
 }
 
 function nsCanMatch(
-  peer: Parameters<typeof peerMatches>[0],
+  peer: CompiledPeer,
   policyNamespace: string,
   name: string,
   labels: Readonly<Record<string, string>>,
