@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { watchFiles, type FileWatch, type FileWatchOptions } from '../util/file-watch.ts';
-import { ConfigError, loadConfigFile, type LoadedConfig } from './load.ts';
+import { ConfigError, parseConfig, type LoadedConfig } from './load.ts';
 
 export type ReloadResult =
   | { result: 'success'; config: LoadedConfig }
@@ -23,6 +25,8 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
   private loaded: LoadedConfig;
   private readonly path: string | undefined;
   private watcher: FileWatch | undefined;
+  /** Digest of the file text last tried: the same text is never judged (or counted) twice. */
+  private lastAttempt: string | undefined;
 
   constructor(initial: LoadedConfig, path?: string) {
     super();
@@ -39,8 +43,18 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     if (!this.path) return { result: 'unchanged' };
     let outcome: ReloadResult;
     try {
-      const next = loadConfigFile(this.path);
-      if (next.hash === this.loaded.hash) {
+      let text: string;
+      try {
+        text = readFileSync(this.path, 'utf8');
+      } catch (err) {
+        throw new ConfigError(this.path, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+      }
+      // The directory watch and the stat poll may both report one change: judge it once.
+      const digest = createHash('sha256').update(text).digest('hex');
+      const seen = digest === this.lastAttempt;
+      this.lastAttempt = digest;
+      const next = seen ? this.loaded : parseConfig(text, this.path);
+      if (seen || next.hash === this.loaded.hash) {
         outcome = { result: 'unchanged' };
       } else {
         this.loaded = next;

@@ -25,6 +25,8 @@ export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
   readonly dir: string;
   private pair: CertPair;
   private fingerprint: string;
+  /** The pair last tried: a refused pair is not tried (and counted) again until it changes. */
+  private lastAttempt: string;
   private watcher: FileWatch | undefined;
 
   constructor(dir: string) {
@@ -33,6 +35,7 @@ export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
     this.pair = readServingCert(dir);
     check(this.pair);
     this.fingerprint = fingerprintOf(this.pair);
+    this.lastAttempt = this.fingerprint;
   }
 
   current(): CertPair {
@@ -47,7 +50,9 @@ export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
     let next: CertPair;
     try {
       next = readServingCert(this.dir);
-      if (fingerprintOf(next) === this.fingerprint) return;
+      const attempt = fingerprintOf(next);
+      if (attempt === this.lastAttempt) return;
+      this.lastAttempt = attempt;
       check(next);
     } catch (err) {
       this.emit('reload', { result: 'failure', error: (err as Error).message });

@@ -71,5 +71,12 @@ describe('config hot reload', () => {
     expect(store.reload().result).toBe('success');
     writeFileSync(file, next);
     expect(store.reload().result).toBe('unchanged');
+    // A bad file noticed twice (the directory watch and the stat poll) is judged once.
+    const failures: string[] = [];
+    store.on('reload', (r) => failures.push(r.result));
+    writeFileSync(file, 'kind: Nope\n');
+    expect(store.reload().result).toBe('failure');
+    expect(store.reload().result).toBe('unchanged');
+    expect(failures).toEqual(['failure', 'unchanged']);
   });
 });
