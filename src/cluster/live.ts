@@ -101,7 +101,6 @@ class NamespacedStore<T> {
  * Decisions read the caches; nothing in the admission path calls the API server.
  */
 export class LiveClusterView extends EventEmitter<LiveViewEvents> implements ClusterView {
-  revision = 0;
   private readonly namespacesByName = new Map<string, NamespaceInfo>();
   private readonly podStore = new NamespacedStore<PodInfo>((p) => p);
   private readonly policyStore = new NamespacedStore<NetworkPolicy>((p) => p.metadata);
@@ -131,18 +130,15 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
         replace: (items) => {
           this.namespacesByName.clear();
           for (const i of items) this.namespacesByName.set(...entry(i as KubeObject));
-          this.revision++;
           for (const name of this.namespacesByName.keys()) this.emit('namespace', name);
         },
         upsert: (i) => {
           const [name, ns] = entry(i as KubeObject);
           this.namespacesByName.set(name, ns);
-          this.revision++;
           this.emit('namespace', name);
         },
         remove: (i) => {
           this.namespacesByName.delete((i as KubeObject).metadata?.name ?? '');
-          this.revision++;
         },
         onRestart: restart('namespaces'),
       }),
@@ -153,15 +149,13 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
         list: () => list(core.listPodForAllNamespaces()),
         replace: (items) => {
           this.podStore.replace(items.map((i) => podInfo(i as KubeObject)));
-          this.revision++;
         },
         upsert: (i) => {
           this.podStore.put(podInfo(i as KubeObject));
-          this.revision++;
         },
         remove: (i) => {
           const m = (i as KubeObject).metadata;
-          if (this.podStore.drop(m?.namespace ?? '', m?.name ?? '')) this.revision++;
+          this.podStore.drop(m?.namespace ?? '', m?.name ?? '');
         },
         onRestart: restart('pods'),
       }),
@@ -173,19 +167,16 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
         replace: (items) => {
           const all = items.map((i) => slimPolicy(i as KubeObject));
           this.policyStore.replace(all);
-          this.revision++;
           for (const p of all) this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
         },
         upsert: (i) => {
           const p = slimPolicy(i as KubeObject);
           this.policyStore.put(p);
-          this.revision++;
           this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
         },
         remove: (i) => {
           const p = slimPolicy(i as KubeObject);
           this.policyStore.drop(p.metadata.namespace, p.metadata.name);
-          this.revision++;
           this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
         },
         onRestart: restart('networkpolicies'),

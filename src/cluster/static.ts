@@ -9,7 +9,6 @@ import type { ClusterView } from './view.ts';
  * its name label, as the API server would have created it.
  */
 export class StaticClusterView implements ClusterView {
-  readonly revision = 0;
   private readonly namespaceByName = new Map<string, NamespaceInfo>();
   private readonly podsByNamespace = new Map<string, PodInfo[]>();
   private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();

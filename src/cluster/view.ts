@@ -11,11 +11,8 @@ export interface ClusterView {
   namespaces(): readonly NamespaceInfo[];
   pods(namespace: string): readonly PodInfo[];
   networkPolicies(namespace: string): readonly NetworkPolicy[];
-  /**
-   * Bumped on every change, so that derived indexes (compiled selectors, per-namespace
-   * analyses) can be cached per view and dropped when the view moves on.
-   */
-  readonly revision: number;
+  // Derived data (PolicyIndex) is cached by the identity of the lists returned here: both
+  // implementations return the same list until it changes, and a new one when it does.
   /** True once the view reflects the cluster (always true for a static view). */
   synced(): boolean;
   /** One line for the start-up log: where the view comes from. */

@@ -63,12 +63,15 @@ export function parseConfig(text: string, source: string): LoadedConfig {
   return { config: result.config, hash: configHash(result.config), source };
 }
 
-export function loadConfigFile(path: string): LoadedConfig {
-  let text: string;
+/** The text of a config file; a file that cannot be read is a ConfigError like any other. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }]);
   }
-  return parseConfig(text, path);
+}
+
+export function loadConfigFile(path: string): LoadedConfig {
+  return parseConfig(readConfigText(path), path);
 }

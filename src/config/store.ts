@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { watchFiles, type FileWatch, type FileWatchOptions } from '../util/file-watch.ts';
-import { ConfigError, parseConfig, type LoadedConfig } from './load.ts';
+import { ConfigError, parseConfig, readConfigText, type LoadedConfig } from './load.ts';
 
 export type ReloadResult =
   | { result: 'success'; config: LoadedConfig }
@@ -43,12 +42,7 @@ export class ConfigStore extends EventEmitter<ConfigStoreEvents> {
     if (!this.path) return { result: 'unchanged' };
     let outcome: ReloadResult;
     try {
-      let text: string;
-      try {
-        text = readFileSync(this.path, 'utf8');
-      } catch (err) {
-        throw new ConfigError(this.path, [{ path: '', message: `cannot read the file: ${(err as Error).message}` }]);
-      }
+      const text = readConfigText(this.path);
       // The directory watch and the stat poll may both report one change: judge it once.
       const digest = createHash('sha256').update(text).digest('hex');
       const seen = digest === this.lastAttempt;
