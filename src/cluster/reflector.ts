@@ -51,6 +51,8 @@ export class Reflector {
   synced = false;
   /** When the cluster was last heard from (list, event or bookmark), ms since epoch. */
   lastContact = 0;
+  /** When the current attempt (list or watch) began: the silence watchdog counts from the later of the two. */
+  private lastAttempt = 0;
 
   constructor(config: KubeConfig, logger: Logger, options: ReflectorOptions) {
     this.opts = { silenceMs: 180_000, minBackoffMs: 200, maxBackoffMs: 30_000, ...options };
@@ -62,9 +64,10 @@ export class Reflector {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.lastAttempt = Date.now();
     this.schedule(0);
     this.watchdog = setInterval(() => {
-      if (this.lastContact > 0 && Date.now() - this.lastContact > this.opts.silenceMs) this.restart('silent');
+      if (Date.now() - Math.max(this.lastContact, this.lastAttempt) > this.opts.silenceMs) this.restart('silent');
     }, Math.min(this.opts.silenceMs, 10_000));
     this.watchdog.unref();
   }
@@ -97,7 +100,9 @@ export class Reflector {
       { event: 'cluster.watch_restart', resource: this.opts.resource, reason, relist, delayMs: delay, err: err instanceof Error ? err.message : err },
       `restarting the ${this.opts.resource} watch`,
     );
-    this.lastContact = Date.now(); // the silence clock restarts with the new attempt
+    // The watchdog waits for the new attempt; lastContact stays as it is, so that staleness
+    // keeps growing while the API server cannot be reached.
+    this.lastAttempt = Date.now() + delay;
     this.schedule(delay);
   }
 
