@@ -254,8 +254,9 @@ export class Reflector {
         break;
       case 'ERROR': {
         // 410 Gone: the resourceVersion is too old to resume from; list again.
-        const code = (event.object as { code?: number }).code;
-        return { reason: code === 410 ? 'expired' : 'error', status: event.object };
+        const status = event.object as { code?: number; message?: string };
+        if (status.code === 410) this.logger.info({ event: 'cluster.watch_expired', resource: this.o.resource, resourceVersion: this.resourceVersion, message: status.message }, `${this.o.resource}: resourceVersion too old to resume from`);
+        return { reason: status.code === 410 ? 'expired' : 'error', status: event.object };
       }
       default:
         return undefined;
