@@ -51,8 +51,11 @@ export interface CompiledPolicy {
   affects: Readonly<Record<PolicyType, boolean>>;
   ingress: CompiledRule[];
   egress: CompiledRule[];
-  /** Whether podSelector selects every pod of a tier, per tier selector (several rules ask). */
-  readonly subsumesTier: Map<unknown, boolean>;
+  /**
+   * How podSelector relates to a tier, per tier selector (several rules ask): it selects the
+   * whole tier, only pods of it (and can select some), or neither.
+   */
+  readonly subsumesTier: Map<unknown, 'whole' | 'within' | 'none'>;
 }
 
 /**
