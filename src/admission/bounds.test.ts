@@ -98,7 +98,7 @@ describe('boundedWarnings: within what the API server passes on', () => {
     ['10,000 short ones', Array.from({ length: 10_000 }, (_, i) => `netfence: warning ${i}`), -1],
   ];
   it.each(cases)('%s', (_n, input, count) => {
-    const out = boundedWarnings(input);
+    const out = boundedWarnings(input, String);
     if (count >= 0) expect(out).toHaveLength(count);
     expect(total(out)).toBeLessThanOrEqual(BOUNDS.warningTotalRunes);
     for (const w of out) expect(w).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
@@ -108,12 +108,12 @@ describe('boundedWarnings: within what the API server passes on', () => {
     }
   });
   it('one huge warning is cut, not dropped', () => {
-    const out = boundedWarnings([`netfence: ${long(1_000_000)}`]);
+    const out = boundedWarnings([`netfence: ${long(1_000_000)}`], String);
     expect(out).toHaveLength(1);
     expect(runeCount(out[0]!)).toBeLessThanOrEqual(BOUNDS.violationRunes);
   });
   it('control characters become spaces (the API server drops a warning that has any)', () => {
-    expect(boundedWarnings(['netfence: a\nb\tc\u0000d\u007fe\u0085f'])).toEqual(['netfence: a b c d e f']);
+    expect(boundedWarnings(['netfence: a\nb\tc\u0000d\u007fe\u0085f'], String)).toEqual(['netfence: a b c d e f']);
     expect(withoutControlCharacters('ok ñ 😀')).toBe('ok ñ 😀');
   });
 });

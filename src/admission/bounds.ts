@@ -128,23 +128,26 @@ export function boundedStrings(list: readonly string[]): { items: string[]; omit
  * The warnings of a response, as the API server will pass them on: duplicates dropped, no
  * control characters, each cut to `violationRunes`, and all of them together within
  * `warningTotalRunes` runes; those that do not fit are counted in a last warning
- * ("…and 12 more warnings; see the decision log"), itself within the total.
+ * ("…and 12 more warnings; see the decision log"), itself within the total. Items are
+ * formatted only while they fit, so 80,000 findings cost 80,000 counts, not 80,000 strings.
  */
-export function boundedWarnings(warnings: readonly string[], prefix = 'netfence: '): string[] {
-  const unique = [...new Set(warnings)];
+export function boundedWarnings<T>(items: readonly T[], format: (item: T) => string, prefix = 'netfence: '): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   let used = 0;
-  // Room kept for the summary line, sized for the largest count it could carry.
   const summary = (n: number): string => `${prefix}…and ${n} more warning${n === 1 ? '' : 's'}; see the decision log`;
-  const reserve = runeCount(summary(unique.length));
-  for (let i = 0; i < unique.length; i++) {
-    const w = cut(withoutControlCharacters(unique[i]!), BOUNDS.violationRunes);
+  // Room kept for the summary line, sized for the largest count it could carry.
+  const reserve = runeCount(summary(items.length));
+  for (let i = 0; i < items.length; i++) {
+    const w = cut(withoutControlCharacters(format(items[i]!)), BOUNDS.violationRunes);
+    if (seen.has(w)) continue;
     const runes = runeCount(w);
-    const last = i === unique.length - 1;
+    const last = i === items.length - 1;
     if (used + runes + (last ? 0 : reserve) > BOUNDS.warningTotalRunes) {
-      out.push(summary(unique.length - i));
+      out.push(summary(items.length - i));
       return out;
     }
+    seen.add(w);
     out.push(w);
     used += runes;
   }

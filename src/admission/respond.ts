@@ -33,10 +33,10 @@ export function buildResponse(request: AdmissionRequest, verdict: Verdict): { re
   if (decision === 'deny') {
     response.status = { code: 403, reason: 'Forbidden', message: denialMessage(request, verdict.violations) };
   }
-  const warnings = boundedWarnings([
-    ...verdict.violations.filter((v) => v.mode === 'warn').map((v) => `netfence: ${formatViolation(v)}`),
-    ...verdict.warnings.map((w) => `netfence: ${w}`),
-  ]);
+  const warnings = boundedWarnings<Violation | string>(
+    [...verdict.violations.filter((v) => v.mode === 'warn'), ...verdict.warnings],
+    (w) => `netfence: ${typeof w === 'string' ? w : formatViolation(w)}`,
+  );
   if (warnings.length > 0) response.warnings = warnings;
   if (decision !== 'deny' && verdict.mutated && request.object) {
     const ops = diff(request.object, verdict.mutated);

@@ -1,6 +1,6 @@
 import type { PeerClass } from '../config/types.ts';
 import { NAMESPACE_NAME_LABEL, type PodInfo, type PolicyType, type Protocol } from '../k8s/types.ts';
-import { AddressSet, formatIP, publicSpace, type Family } from './cidr.ts';
+import { AddressSet, formatIP, publicSpace, publicSpaceSize, type Family } from './cidr.ts';
 import type { PolicyIndex } from './index.ts';
 import { rulesOf, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policy.ts';
 import type { CompiledSelector } from './selector.ts';
@@ -36,15 +36,17 @@ const FAMILY_NAME: Record<Family, string> = { 4: 'IPv4', 6: 'IPv6' };
  * `0.0.0.0/0` does not escape it; a partner's /24 (or any set short of half) is not it.
  */
 export function isAnywhere(addresses: AddressSet): boolean {
-  const space = publicSpace(addresses.family);
-  return 2n * addresses.intersect(space).size() >= space.size();
+  const space = publicSpaceSize(addresses.family);
+  // A set smaller than half the space cannot hold half of it: most ipBlocks stop here.
+  if (2n * addresses.size() < space) return false;
+  return 2n * addresses.intersect(publicSpace(addresses.family)).size() >= space;
 }
 
 function shareOfPublic(addresses: AddressSet): string {
   const space = publicSpace(addresses.family);
   const open = addresses.intersect(space);
   if (open.covers(space)) return `every public ${FAMILY_NAME[addresses.family]} address`;
-  const permille = Number((open.size() * 1000n) / space.size());
+  const permille = Number((open.size() * 1000n) / publicSpaceSize(addresses.family));
   return `${(permille / 10).toFixed(1)}% of the public ${FAMILY_NAME[addresses.family]} addresses (at least half counts as anywhere, whatever is carved out)`;
 }
 
@@ -95,11 +97,22 @@ export function admitsInternet(rule: CompiledRule): Finding | undefined {
   return undefined;
 }
 
-/** A name no selector mentions: it stands for a namespace created tomorrow. */
+const freshNames = new WeakMap<CompiledSelector, string>();
+
+/**
+ * A name the selector does not mention for the name label: it stands for a namespace created
+ * tomorrow. Remembered per selector: several classes ask, and a selector may list 100,000 names.
+ */
 function freshNamespaceName(selector: CompiledSelector): string {
-  const used = new Set(selector.requirements.flatMap((r) => [...r.values]));
-  let name = 'a-namespace-created-later';
-  for (let i = 0; used.has(name); i++) name = `a-namespace-created-later-${i}`;
+  let name = freshNames.get(selector);
+  if (name === undefined) {
+    const mentioned = new Set<string>();
+    for (const r of selector.requirements) if (r.key === NAMESPACE_NAME_LABEL) for (const v of r.values) mentioned.add(v);
+    name = 'a-namespace-created-later';
+    // Each try rules out one mentioned name, so this ends within (mentioned names + 1) tries.
+    for (let i = 0; mentioned.has(name); i++) name = `a-namespace-created-later-${i}`;
+    freshNames.set(selector, name);
+  }
   return name;
 }
 

@@ -27,9 +27,10 @@ export function parseIP(text: string): { family: Family; value: bigint } | undef
 }
 
 function parseIPv4(text: string): bigint {
-  let value = 0n;
-  for (const part of text.split('.')) value = (value << 8n) | BigInt(Number(part));
-  return value;
+  // Number arithmetic, one BigInt at the end: a policy may carry 80,000 addresses.
+  let value = 0;
+  for (const part of text.split('.')) value = value * 256 + Number(part);
+  return BigInt(value);
 }
 
 function parseIPv6(text: string): bigint {
@@ -263,4 +264,11 @@ export const PUBLIC_V6 = AddressSet.all(6).subtract(NON_PUBLIC_V6);
 
 export function publicSpace(family: Family): AddressSet {
   return family === 4 ? PUBLIC_V4 : PUBLIC_V6;
+}
+
+const PUBLIC_SIZE: Record<Family, bigint> = { 4: PUBLIC_V4.size(), 6: PUBLIC_V6.size() };
+
+/** How many public addresses a family has (fixed: computed once). */
+export function publicSpaceSize(family: Family): bigint {
+  return PUBLIC_SIZE[family];
 }
