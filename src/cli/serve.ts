@@ -92,8 +92,14 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   // netfence: refuse to start otherwise, saying which config entry and what to do.
   const caches = new BaselineCaches(client, logger);
   const templates = baselineTemplates(config.current().config);
-  const problems = await caches.resolveWithRetry(templates);
-  if (problems.length > 0) throw new ConfigError(`${config.current().source} (checked against the cluster)`, problems);
+  const problems = await caches.resolveWithRetry(templates).catch((err: unknown) => {
+    client.close();
+    throw err;
+  });
+  if (problems.length > 0) {
+    client.close();
+    throw new ConfigError(`${config.current().source} (checked against the cluster)`, problems);
+  }
   await caches.follow(templates);
   const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
   const leader = new LeaderElector(apis.lease, logger, { namespace: options.netfenceNamespace, name: BASELINE_LEASE, identity });
