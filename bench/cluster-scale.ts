@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { loadKubeConfig } from '../src/cluster/live.ts';
 import { KubeClient } from '../src/kube/client.ts';
+import { loadTransport } from '../src/kube/config.ts';
 import { buildBinaries, freePort, startControlPlane } from '../test/e2e/cluster/control-plane.ts';
 
 const REPO = join(import.meta.dirname, '..');
@@ -104,7 +104,7 @@ const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[M
 async function main(): Promise<void> {
   const plane = await startControlPlane(buildBinaries());
   console.log(`control plane: ${plane.versions.kubeApiserver}, ${plane.versions.etcd}`);
-  const client = await KubeClient.fromKubeConfig(loadKubeConfig(plane.kubeconfig), { qps: 0, maxSockets: 24 });
+  const client = new KubeClient(await loadTransport(plane.kubeconfig), { qps: 0, maxSockets: 24 });
   let child: ReturnType<typeof spawn> | undefined;
   try {
     // Bulk load: namespaces, then their policies and pods, 48 requests in flight.

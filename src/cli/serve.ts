@@ -5,8 +5,9 @@ import { Metrics } from '../audit/metrics.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { LeaderElector } from '../baseline/leader.ts';
-import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
+import { LiveClusterView } from '../cluster/live.ts';
 import { KubeClient } from '../kube/client.ts';
+import { loadKubeConfig, loadTransport } from '../kube/config.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -76,9 +77,9 @@ interface LiveParts {
 export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
-  const kc = loadKubeConfig(options.kubeconfig);
   // One client, one connection pool, for everything netfence asks the API server.
-  const client = await KubeClient.fromKubeConfig(kc);
+  const client = new KubeClient(await loadTransport(options.kubeconfig));
+  const kc = await loadKubeConfig(options.kubeconfig);
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
