@@ -8,8 +8,9 @@ import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { baselineTemplates } from '../baseline/plan.ts';
 import { LeaderElector } from '../baseline/leader.ts';
-import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
+import { LiveClusterView } from '../cluster/live.ts';
 import { KubeClient } from '../kube/client.ts';
+import { loadKubeConfig, loadTransport } from '../kube/config.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -81,11 +82,10 @@ interface LiveParts {
 export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
-  const kc = loadKubeConfig(options.kubeconfig);
   // One client (one connection pool, one rate limit) for everything netfence asks the API
   // server: the live view, the reconciler, its informers, Events and the Lease. The burst lets a
   // burst of new namespaces get its baseline within seconds.
-  const client = await KubeClient.fromKubeConfig(kc, { qps: 50, burst: 200 });
+  const client = new KubeClient(await loadTransport(options.kubeconfig), { qps: 50, burst: 200 });
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
