@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config/default.ts';
 import type { NetfenceConfig } from '../config/types.ts';
 import { KubeClient } from '../kube/client.ts';
-import { FakeApiServer, json, status } from '../kube/fake-server.ts';
+import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { createLogger } from '../log.ts';
 import { BaselineCaches } from './caches.ts';
 import { baselineTemplates } from './plan.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../kube/client.ts';
-import { FakeApiServer, json, status } from '../kube/fake-server.ts';
+import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { createLogger } from '../log.ts';
 import { ObjectInformer, slim } from './informer.ts';
 import { resolveKind } from './kube-api.ts';

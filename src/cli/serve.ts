@@ -7,9 +7,9 @@ import { BaselineController } from '../baseline/controller.ts';
 import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { baselineTemplates } from '../baseline/plan.ts';
-import { KubeClient } from '../kube/client.ts';
 import { LeaderElector } from '../baseline/leader.ts';
 import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
+import { KubeClient } from '../kube/client.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -82,11 +82,12 @@ export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
   const kc = loadKubeConfig(options.kubeconfig);
-  const view = new LiveClusterView(kc, logger, { onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
-  metrics.observeStaleness(() => view.staleness());
-  // One client (one connection pool, one rate limit) for the reconciler, its informers, Events
-  // and the Lease. The burst lets a burst of new namespaces get its baseline within seconds.
+  // One client, one connection pool, for everything netfence asks the API server. The burst
+  // lets a burst of new namespaces get its baseline within seconds (two writes each).
   const client = await KubeClient.fromKubeConfig(kc, { qps: 50, burst: 200 });
+  metrics.observeKubeClient(() => client.stats());
+  const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
+  metrics.observeStaleness(() => view.staleness());
   const apis = kubeApis(client);
   // Every baseline kind must be served and listable, watchable, creatable and patchable by
   // netfence: refuse to start otherwise, saying which config entry and what to do.
@@ -198,7 +199,7 @@ export async function serve(args: string[]): Promise<number> {
       config.close();
       void live?.controller.stop();
       live?.caches.stop();
-      live?.view.stop();
+      void live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
       Promise.all([app.close(), live?.leader.stop()]).then(
         () => {
