@@ -3,13 +3,11 @@ import type { AdmissionContext, Decision, ExemptionUse, Violation } from '../adm
 import { defaultHandlers } from '../admission/registry.ts';
 import { buildResponse } from '../admission/respond.ts';
 import type { AdmissionRequest } from '../admission/review.ts';
-import { loadClusterInput } from '../cluster/input.ts';
 import { describeSource, type ManifestSource } from '../cluster/manifests.ts';
-import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import type { KubeObject } from '../k8s/types.ts';
 import { PolicyIndex } from '../netpol/index.ts';
-import { parseManifestCommand, type CliIO } from './io.ts';
-import { UsageError } from './usage.ts';
+import { loadConfig, parseCommand, type CliIO } from './io.ts';
+import { loadWorld } from './world.ts';
 
 export interface CheckResult {
   source: ManifestSource;
@@ -47,12 +45,11 @@ function createRequest(object: KubeObject, index: number): AdmissionRequest {
  * mutating webhook runs before the validating one. Exit 0 clean (warnings allowed), 1
  * violations, 2 bad input.
  */
-export function check(args: string[], io: CliIO, now = new Date()): number {
-  const { values, files, output } = parseManifestCommand(args, {
-    config: { type: 'string' },
-  });
-  const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
-  const { objects, view } = loadClusterInput(files);
+export async function check(args: string[], io: CliIO, now = new Date()): Promise<number> {
+  const parsed = parseCommand(args, { config: { type: 'string' } }, ['text', 'json'] as const);
+  const { output } = parsed;
+  const { config } = loadConfig(parsed.values.config as string | undefined);
+  const { files: objects, view } = await loadWorld(parsed);
   const index = new PolicyIndex(view);
   const handlers = defaultHandlers();
   const results: CheckResult[] = [];

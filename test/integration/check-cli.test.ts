@@ -37,7 +37,8 @@ describe('netfence check', () => {
       'NetworkPolicy/ledger-from-partner:warn',
       'Deployment/api:allow',
     ]);
-    expect(out.results[4].source).toEqual({ file: FILE, document: 4, path: '' });
+    // Documents are numbered from 1, as in the text output.
+    expect(out.results[4].source).toEqual({ file: FILE, document: 5, path: '' });
   });
 
   it('exits 0 when clean (warnings allowed) and uses --config', () => {
