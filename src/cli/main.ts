@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import type { CliIO } from './io.ts';
 import { COMMAND_USAGE, USAGE, UsageError } from './usage.ts';
 
@@ -16,12 +15,6 @@ const COMMANDS: Record<string, () => Promise<(args: string[], io: CliIO) => numb
   reach: async () => (await import('./reach.ts')).reach,
   exposure: async () => (await import('./exposure.ts')).exposure,
 };
-
-function version(): string {
-  // src/cli/main.ts and dist/cli/main.js are both two folders below package.json.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** A closed stdout (`netfence reach … | head -1`) is not an error: the answer stands. */
 let stdoutClosed = false;
@@ -51,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '--version' || command === 'version') {
-    io.out(`netfence ${version()}`);
+    const { VERSION } = await import('./version.ts');
+    io.out(`netfence ${VERSION}`);
     return 0;
   }
   const load = COMMANDS[command];

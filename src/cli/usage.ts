@@ -12,8 +12,9 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
     runs the admission webhook over HTTPS`,
   certs: `netfence certs [--out DIR] [--dns NAME]... [--ip IP]... [--namespace netfence-system]
     writes a CA and a serving certificate`,
-  check: `netfence check -f FILE... [--config F] [-o text|json]
-    judges the manifests as admission would (CREATE)
+  check: `netfence check -f FILE... [--config F] [--no-baseline] [-o text|json|sarif|junit]
+    judges the manifests as admission would (CREATE), assuming the baseline policies netfence
+    keeps in the namespaces it manages (--no-baseline: only what the files hold)
     exit 0 clean (warnings allowed), 1 violations, 2 bad input`,
   reach: `netfence reach -f FILE... --from SRC --to DST --port N|NAME [--protocol TCP|UDP|SCTP] [-o text|json]
     whether the NetworkPolicies allow one connection

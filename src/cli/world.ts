@@ -3,10 +3,13 @@ import type { ManifestObject } from '../cluster/manifests.ts';
 import type { StaticClusterView } from '../cluster/static.ts';
 import type { ParsedCommand } from './io.ts';
 
-/** What a command answers about: the files' objects, and the view of the cluster they make. */
+/** What a command answers about. */
 export interface World {
   /** The objects of the files (what `check` judges). */
   files: ManifestObject[];
+  /** The objects read from a cluster (empty offline). */
+  live: ManifestObject[];
+  /** The files, applied over the cluster when there is one. */
   view: StaticClusterView;
   /** Where the view comes from, for the output. */
   origin: string;
@@ -14,5 +17,5 @@ export interface World {
 
 export async function loadWorld(parsed: ParsedCommand<string>): Promise<World> {
   const { objects, view } = loadClusterInput(parsed.files);
-  return { files: objects, view, origin: `manifests ${parsed.files.join(', ')}` };
+  return { files: objects, live: [], view, origin: `manifests ${parsed.files.join(', ')}` };
 }

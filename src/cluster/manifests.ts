@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
 import { isObject, type KubeObject } from '../k8s/types.ts';
 
 /** Where an object came from, so that every error can point at it. */
@@ -10,6 +10,8 @@ export interface ManifestSource {
   document: number;
   /** Path of the object inside the document: '' for the document itself, 'items[3]' in a List. */
   path: string;
+  /** 1-based line where the object starts (for code-scanning reports), when known. */
+  line?: number;
 }
 
 export interface ManifestObject {
@@ -75,6 +77,7 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
     // parseAllDocuments returns an EmptyStream for an empty input.
     return out;
   }
+  const lineOf = lineStarts(text);
   documents.forEach((doc, index) => {
     const source: ManifestSource = { file, document: index + 1, path: '' };
     const error = doc.errors[0];
@@ -92,9 +95,42 @@ export function parseManifests(text: string, file: string): ManifestObject[] {
       throw new ManifestError(source, `invalid YAML: ${(err as Error).message} (at most ${MAX_ALIASES} alias expansions per document)`);
     }
     if (value === null || value === undefined) return;
+    const first = out.length;
     collect(value, source, out, undefined);
+    for (const m of out.slice(first)) {
+      const offset = offsetOf(doc, m.source.path);
+      if (offset !== undefined) m.source.line = lineOf(offset);
+    }
   });
   return out;
+}
+
+/** offset → 1-based line, by binary search over the line starts. */
+function lineStarts(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+/** Where the node of an object path ('' or 'items[2].items[0]') starts in the text. */
+function offsetOf(doc: Document, path: string): number | undefined {
+  let node: unknown = doc.contents;
+  for (const match of path.matchAll(/items\[(\d+)\]/g)) {
+    if (!isMap(node)) return undefined;
+    const items = node.get('items', true);
+    node = isSeq(items) ? items.items[Number(match[1])] : undefined;
+  }
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  return range?.[0];
 }
 
 /** What a typed list's items are: `PodList` → `Pod`, with the list's apiVersion. */

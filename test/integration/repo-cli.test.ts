@@ -76,7 +76,7 @@ describe('bad input and usage: exit 2, file, document, field; never a stack trac
   it('-o json numbers documents from 1, like the text', () => {
     const r = runCli(['check', '-f', APP, '-o', 'json']);
     const out = JSON.parse(r.stdout) as { results: Array<{ name: string; source: { file: string; document: number; path: string } }> };
-    expect(out.results.find((x) => x.name === 'postgres-from-api')!.source).toEqual({ file: join(APP, 'policies.yaml'), document: 1, path: 'items[2]' });
+    expect(out.results.find((x) => x.name === 'postgres-from-api')!.source).toEqual({ file: join(APP, 'policies.yaml'), document: 1, path: 'items[2]', line: 14 });
   });
 });
 
