@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[], io: CliIO) => numb
   check: async () => (await import('./check.ts')).check,
   reach: async () => (await import('./reach.ts')).reach,
   exposure: async () => (await import('./exposure.ts')).exposure,
+  diff: async () => (await import('./diff.ts')).diff,
 };
 
 /** A closed stdout (`netfence reach … | head -1`) is not an error: the answer stands. */

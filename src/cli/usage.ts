@@ -24,6 +24,10 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   exposure: `netfence exposure -f FILE... [--namespace NS] [--tier NAME [--config F]] [-o text|json]
     for each workload and pod: who can reach it (ingress) and what it can reach (egress), on which ports, through which rule
     exit 0, 2 bad input`,
+  diff: `netfence diff --before F... --after F... [--config F] [-o text|json]
+    what a change of NetworkPolicies newly admits and no longer admits, per workload and pod,
+    per tier (a pod of the tier in each namespace), and per connection between them
+    exit 0 nothing opened, 1 something opened, 2 bad input`,
 };
 
 export const USAGE = `netfence: a Kubernetes admission webhook that keeps every namespace's network fenced

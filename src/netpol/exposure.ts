@@ -97,12 +97,13 @@ function directionExposure(
   pod: PodInfo,
   direction: PolicyType,
   tiers: ReadonlyMap<string, CompiledSelector>,
+  resolveNamedPorts: boolean,
 ): DirectionExposure {
   const policies = selectingPolicies(index, pod, direction);
   const out: DirectionExposure = { isolated: policies.length > 0, policies: policies.map((p) => p.name), rules: [], inert: [] };
   for (const policy of policies) {
     for (const rule of rulesOf(policy, direction)) {
-      const ports = rulePorts(rule, direction === 'Ingress' ? pod : undefined);
+      const ports = rulePorts(rule, direction === 'Ingress' && resolveNamedPorts ? pod : undefined);
       if (!rule.allPorts && ports.length === 0) {
         out.inert.push({ policy: policy.name, path: rule.path, reason: `names only ports ${pod.name} does not declare (${rule.ports.map((p) => p.name ?? '').filter(Boolean).join(', ')})` });
         continue;
@@ -144,13 +145,17 @@ function rulePorts(rule: CompiledRule, destination: PodInfo | undefined): PortSp
   return out;
 }
 
-/** For a pod (or the pod a workload makes): who can reach it and what it can reach. */
-export function podExposure(index: PolicyIndex, pod: PodInfo, name: string, tiers: Readonly<Record<string, LabelSelector>> = {}): PodExposure {
+/**
+ * For a pod (or the pod a workload makes): who can reach it and what it can reach.
+ * resolveNamedPorts false: named ports are kept as names (for a pod that stands for any pod
+ * of a tier, whose ports are not known).
+ */
+export function podExposure(index: PolicyIndex, pod: PodInfo, name: string, tiers: Readonly<Record<string, LabelSelector>> = {}, resolveNamedPorts = true): PodExposure {
   const compiled = new Map(Object.entries(tiers).map(([n, s]) => [n, index.selector(s)] as const));
   return {
     name,
     labels: pod.labels,
-    ingress: directionExposure(index, pod, 'Ingress', compiled),
-    egress: directionExposure(index, pod, 'Egress', compiled),
+    ingress: directionExposure(index, pod, 'Ingress', compiled, resolveNamedPorts),
+    egress: directionExposure(index, pod, 'Egress', compiled, resolveNamedPorts),
   };
 }
