@@ -11,6 +11,7 @@ import { PolicyIndex } from '../netpol/index.ts';
 import { assumeBaseline } from './baseline.ts';
 import { loadConfig, parseCommand, type CliIO } from './io.ts';
 import { junitReport, sarifReport } from './reports.ts';
+import { UsageError } from './usage.ts';
 import { loadWorld } from './world.ts';
 
 export interface CheckResult {
@@ -65,6 +66,7 @@ function applyRequest(object: KubeObject, index: number, old: KubeObject | undef
 export async function check(args: string[], io: CliIO, now = new Date()): Promise<number> {
   const parsed = parseCommand(args, { config: { type: 'string' }, 'no-baseline': { type: 'boolean' } }, ['text', 'json', 'sarif', 'junit'] as const);
   const { output } = parsed;
+  if (parsed.files.length === 0) throw new UsageError('-f: give the manifests to judge (with --kubeconfig, they are judged against the live cluster)');
   const loaded = loadConfig(parsed.values.config as string | undefined);
   const { config } = loaded;
   const world = await loadWorld(parsed);

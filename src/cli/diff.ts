@@ -42,7 +42,7 @@ function changeOf(before: PolicyIndex, after: PolicyIndex, pod: PodInfo, name: s
 /** Pods and workloads of both sides, by name; the after side's version wins (its labels and ports). */
 function allEndpoints(before: StaticClusterView, after: StaticClusterView): WorkloadInfo[] {
   const byName = new Map<string, WorkloadInfo>();
-  for (const view of [before, after]) for (const ns of view.namespaces()) for (const w of endpointsOf(view, ns.name)) byName.set(endpointName(w), w);
+  for (const view of [before, after]) for (const ns of view.namespaces()) for (const w of endpointsOf(view, ns.name, true)) byName.set(endpointName(w), w);
   return [...byName.values()].sort((a, b) => endpointName(a).localeCompare(endpointName(b)));
 }
 

@@ -20,9 +20,13 @@ export interface NamedEndpoint {
   workload?: WorkloadInfo;
 }
 
-/** Bare Pods and workloads of a namespace, as workloads (a bare Pod stands for itself). */
-export function endpointsOf(view: StaticClusterView, namespace: string): WorkloadInfo[] {
-  return [...view.pods(namespace).map((pod) => ({ kind: 'Pod', namespace, name: pod.name, pod })), ...view.workloads(namespace)];
+/**
+ * Pods and workloads of a namespace, as workloads (a Pod stands for itself). For listings
+ * (bare), pods a controller made are left out: their workload stands for them.
+ */
+export function endpointsOf(view: StaticClusterView, namespace: string, bare = false): WorkloadInfo[] {
+  const pods = view.pods(namespace).filter((pod) => !bare || !view.isControlled(pod));
+  return [...pods.map((pod) => ({ kind: 'Pod', namespace, name: pod.name, pod })), ...view.workloads(namespace)];
 }
 
 export function endpointName(w: WorkloadInfo): string {

@@ -64,7 +64,7 @@ export async function exposure(args: string[], io: CliIO): Promise<number> {
   const index = new PolicyIndex(view);
   const namespaces = values.namespace ? [values.namespace] : view.namespaces().map((n) => n.name).sort();
   const endpoints = namespaces
-    .flatMap((ns) => endpointsOf(view, ns))
+    .flatMap((ns) => endpointsOf(view, ns, true))
     .filter((w) => !tier || tier.matches(w.pod.labels))
     .map((w) => ({ w, name: endpointName(w) }))
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -11,6 +11,8 @@ export interface CliIO {
 const COMMON_FLAGS = {
   file: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o', default: 'text' },
+  kubeconfig: { type: 'string' },
+  live: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 export interface ParsedCommand<O extends string> {
@@ -29,7 +31,7 @@ export function parseCommand<O extends string>(
   args: string[],
   options: ParseArgsOptionsConfig,
   outputs: readonly O[],
-  what = '-f: give at least one manifest file or folder',
+  what = '-f: give at least one manifest file or folder (or --kubeconfig F / --live to read a cluster)',
 ): ParsedCommand<O> {
   const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...options, ...COMMON_FLAGS } });
   const { file: files = [], output, kubeconfig, live, ...rest } = values as Record<string, unknown> & {

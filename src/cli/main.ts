@@ -77,7 +77,6 @@ function report(err: unknown, command: string | undefined): number {
       io.err(`netfence: ${e.message}\n(netfence ${command && COMMAND_USAGE[command] ? `${command} ` : ''}--help shows the flags)`);
       return 2;
     case 'ManifestError':
-    case 'KubeconfigError':
     case 'ClusterReadError':
       io.err(`netfence: ${e.message}`);
       return 2;

@@ -12,16 +12,17 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
     runs the admission webhook over HTTPS`,
   certs: `netfence certs [--out DIR] [--dns NAME]... [--ip IP]... [--namespace netfence-system]
     writes a CA and a serving certificate`,
-  check: `netfence check -f FILE... [--config F] [--no-baseline] [-o text|json|sarif|junit]
-    judges the manifests as admission would (CREATE), assuming the baseline policies netfence
-    keeps in the namespaces it manages (--no-baseline: only what the files hold)
+  check: `netfence check -f FILE... [--kubeconfig F | --live] [--config F] [--no-baseline] [-o text|json|sarif|junit]
+    judges the manifests as admission would, assuming the baseline policies netfence keeps in
+    the namespaces it manages (--no-baseline: only what the files and cluster hold); with a
+    cluster: "what would admission say if I applied this now" (the files over the live objects)
     exit 0 clean (warnings allowed), 1 violations, 2 bad input`,
-  reach: `netfence reach -f FILE... --from SRC --to DST --port N|NAME [--protocol TCP|UDP|SCTP] [-o text|json]
+  reach: `netfence reach [-f FILE...] [--kubeconfig F | --live] --from SRC --to DST --port N|NAME [--protocol TCP|UDP|SCTP] [-o text|json]
     whether the NetworkPolicies allow one connection
     SRC/DST: NAMESPACE/NAME (a pod, else a workload of that name), NAMESPACE/KIND/NAME
     (production/deployment/api), or an IPv4/IPv6 address outside the cluster
     exit 0 allowed, 1 denied, 2 bad input`,
-  exposure: `netfence exposure -f FILE... [--namespace NS] [--tier NAME [--config F]] [-o text|json]
+  exposure: `netfence exposure [-f FILE...] [--kubeconfig F | --live] [--namespace NS] [--tier NAME [--config F]] [-o text|json]
     for each workload and pod: who can reach it (ingress) and what it can reach (egress), on which ports, through which rule
     exit 0, 2 bad input`,
   diff: `netfence diff --before F... --after F... [--config F] [-o text|json]
@@ -37,6 +38,9 @@ ${Object.values(COMMAND_USAGE)
   .map((u) => `  ${u.replace(/\n/g, '\n  ')}`)
   .join('\n')}
   netfence help | netfence COMMAND --help | netfence --version
+
+--kubeconfig F reads the cluster of F's current context; --live the current context of
+$KUBECONFIG or ~/.kube/config (in a pod: the in-cluster one). Reads only (list).
 
 Exit codes: 0 success (reach: allowed), 1 failure (reach: denied), 2 bad input or usage,
 3 internal error (a bug; NETFENCE_DEBUG=1 prints its stack).`;

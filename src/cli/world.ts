@@ -1,6 +1,6 @@
-import { loadClusterInput } from '../cluster/input.ts';
-import type { ManifestObject } from '../cluster/manifests.ts';
-import type { StaticClusterView } from '../cluster/static.ts';
+import { loadClusterInput, overlay, prepareObjects } from '../cluster/input.ts';
+import { loadManifests, type ManifestObject } from '../cluster/manifests.ts';
+import { StaticClusterView } from '../cluster/static.ts';
 import type { ParsedCommand } from './io.ts';
 
 /** What a command answers about. */
@@ -15,7 +15,20 @@ export interface World {
   origin: string;
 }
 
+/**
+ * The files, or the live cluster with the files applied on top (the files replace the live
+ * objects of the same kind, namespace and name). The cluster client is imported only when a
+ * cluster is asked for, so that the offline commands start fast.
+ */
 export async function loadWorld(parsed: ParsedCommand<string>): Promise<World> {
-  const { objects, view } = loadClusterInput(parsed.files);
-  return { files: objects, live: [], view, origin: `manifests ${parsed.files.join(', ')}` };
+  if (parsed.kubeconfig === undefined) {
+    const { objects, view } = loadClusterInput(parsed.files);
+    return { files: objects, live: [], view, origin: `manifests ${parsed.files.join(', ')}` };
+  }
+  const files = parsed.files.length ? prepareObjects(loadManifests(parsed.files)) : [];
+  const { readCluster } = await import('./live.ts');
+  const cluster = await readCluster(parsed.kubeconfig);
+  const live = prepareObjects(cluster.objects);
+  const origin = `${cluster.origin}${parsed.files.length ? ` with ${parsed.files.join(', ')} applied` : ''}`;
+  return { files, live, view: new StaticClusterView(overlay(live, files), origin), origin };
 }

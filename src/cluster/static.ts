@@ -16,6 +16,8 @@ export class StaticClusterView implements ClusterView {
   private readonly podsByNamespace = new Map<string, PodInfo[]>();
   private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();
   private readonly workloadsByNamespace = new Map<string, WorkloadInfo[]>();
+  /** Pods a controller made (a ReplicaSet's, a Job's): their workload stands for them in listings. */
+  private readonly controlledPods = new WeakSet<PodInfo>();
   private readonly origin: string;
 
   constructor(objects: readonly ManifestObject[], origin = 'static snapshot') {
@@ -30,6 +32,8 @@ export class StaticClusterView implements ClusterView {
         }
         case 'Pod': {
           const pod = podInfo(object);
+          const owners = object.metadata?.ownerReferences;
+          if (Array.isArray(owners) && owners.some((o) => (o as { controller?: unknown })?.controller === true)) this.controlledPods.add(pod);
           referenced.add(pod.namespace);
           push(this.podsByNamespace, pod.namespace, pod);
           break;
@@ -74,6 +78,11 @@ export class StaticClusterView implements ClusterView {
 
   pods(namespace: string): readonly PodInfo[] {
     return this.podsByNamespace.get(namespace) ?? NONE;
+  }
+
+  /** Whether a controller made the pod (it then belongs to a workload). */
+  isControlled(pod: PodInfo): boolean {
+    return this.controlledPods.has(pod);
   }
 
   /** The workloads of the namespace (Deployments, …; not bare Pods), in manifest order. */
