@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { writeCertBundle } from '../src/certs/files.ts';
 import { defaultServingNames } from '../src/certs/generate.ts';
+import { cliStartBenchmark } from './cli-start.ts';
 import { decisionBudgetBenchmark } from './decisions.ts';
 import { engineBenchmark } from './engine.ts';
 import { memoryBenchmark } from './memory.ts';
@@ -156,5 +157,6 @@ async function httpBenchmark(): Promise<void> {
 engineBenchmark();
 await decisionBudgetBenchmark();
 memoryBenchmark();
+cliStartBenchmark();
 if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmark();
 if (RSS_REVIEWS > 0) await rssBenchmark();
