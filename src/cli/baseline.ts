@@ -1,7 +1,7 @@
 import { objectKey } from '../cluster/input.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { withBaseline } from '../baseline/mutate.ts';
-import { desiredPolicy, wantsBaseline } from '../baseline/plan.ts';
+import { baselineTemplates, desiredObject, wantsBaseline } from '../baseline/plan.ts';
 import type { NetfenceConfig } from '../config/types.ts';
 import { namespaceInfo } from '../k8s/objects.ts';
 import type { KubeObject } from '../k8s/types.ts';
@@ -64,9 +64,10 @@ export function assumeBaseline(live: readonly ManifestObject[], files: readonly 
     objects.push(ns);
     if (!wantsBaseline(namespaceInfo(ns.object), config, netfenceNamespace)) continue;
     managed.push(name);
-    for (const template of config.baseline.policies) {
+    // Only the NetworkPolicies matter to the rules; baseline objects of other kinds do not.
+    for (const template of baselineTemplates(config).filter((t) => t.group === 'networking.k8s.io' && t.kind === 'NetworkPolicy')) {
       if (policies.has(`${name}/${template.name}`)) continue;
-      objects.push({ object: desiredPolicy(name, template), source: ASSUMED('baseline policy') });
+      objects.push({ object: desiredObject(name, template), source: ASSUMED('baseline policy') });
       added.push(`${name}/${template.name}`);
     }
   }
