@@ -94,8 +94,9 @@ export class Admission {
     const durationMs = performance.now() - started;
     const kind = gvkString(request.kind);
     this.deps.metrics.countReview(endpoint, kind, request.operation, decision, durationMs / 1000);
-    // The record is built only when it is written: allows are not logged unless configured.
-    if (decision !== 'allow' || error !== undefined || loaded.config.decisionLog.logAllowed) {
+    // The record is built only when it is written: allows are not logged unless configured,
+    // but an allow with violations (audit mode, or a namespace not adopted) always is.
+    if (decision !== 'allow' || verdict.violations.length > 0 || error !== undefined || loaded.config.decisionLog.logAllowed) {
       const record: DecisionRecord = {
         event: DECISION_EVENT,
         schema: DECISION_SCHEMA,

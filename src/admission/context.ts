@@ -27,6 +27,11 @@ export interface Violation {
   /** Field path in the object, e.g. `spec.ingress[0].from[1].namespaceSelector`. */
   path: string;
   message: string;
+  /**
+   * Present when the rule's configured mode was lowered to audit: the namespace is not
+   * adopted (src/rules/scope.ts). `mode` is then `audit`; `from` is the configured mode.
+   */
+  downgraded?: { from: Mode; reason: 'namespace-not-adopted' };
 }
 
 /** An exemption that matched a violation: applied, or ignored because it expired. */

@@ -49,9 +49,12 @@ export class DecisionLog {
     this.logger = logger;
   }
 
-  /** Denials and warnings are always written; allows only when the config asks for them. */
+  /**
+   * Denials, warnings and allows with violations (audit mode) are always written; other
+   * allows only when the config asks for them.
+   */
   write(record: DecisionRecord, logAllowed: boolean): void {
-    if (record.decision === 'allow' && !logAllowed && record.error === undefined) return;
+    if (record.decision === 'allow' && !logAllowed && record.error === undefined && record.violations.length === 0) return;
     this.logger.info(record, 'admission decision');
   }
 }

@@ -6,7 +6,8 @@ import type { AdmissionRequest } from '../admission/review.ts';
 import { loadClusterInput } from '../cluster/input.ts';
 import { describeSource, type ManifestSource } from '../cluster/manifests.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
-import type { KubeObject } from '../k8s/types.ts';
+import type { ClusterView } from '../cluster/view.ts';
+import type { KubeObject, NamespaceInfo } from '../k8s/types.ts';
 import { PolicyIndex } from '../netpol/index.ts';
 import { parseManifestCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -42,6 +43,25 @@ function createRequest(object: KubeObject, index: number): AdmissionRequest {
 }
 
 /**
+ * The manifests' namespaces as admission sees them once created with netfence running: the
+ * mutating webhook gave them the baseline labels (where absent), so they are adopted and
+ * enforced (src/rules/scope.ts). check answers "what would netfence deny", not "what does it
+ * deny in a namespace not adopted yet" (that is `netfence adopt --dry-run`).
+ */
+function asAdopted(view: ClusterView, labels: Readonly<Record<string, string>>): ClusterView {
+  const byName = new Map<string, NamespaceInfo>(view.namespaces().map((ns) => [ns.name, { ...ns, labels: { ...labels, ...ns.labels } }]));
+  const all = [...byName.values()];
+  return {
+    namespace: (name) => byName.get(name),
+    namespaces: () => all,
+    pods: (namespace) => view.pods(namespace),
+    networkPolicies: (namespace) => view.networkPolicies(namespace),
+    synced: () => view.synced(),
+    describe: () => view.describe(),
+  };
+}
+
+/**
  * `netfence check`: judges every object of the manifests as admission would judge its CREATE,
  * with the other objects of the same files as the cluster. Namespaces are mutated first, as the
  * mutating webhook runs before the validating one. Exit 0 clean (warnings allowed), 1
@@ -52,7 +72,8 @@ export function check(args: string[], io: CliIO, now = new Date()): number {
     config: { type: 'string' },
   });
   const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
-  const { objects, view } = loadClusterInput(files);
+  const { objects, view: given } = loadClusterInput(files);
+  const view = asAdopted(given, config.baseline.labels);
   const index = new PolicyIndex(view);
   const handlers = defaultHandlers();
   const results: CheckResult[] = [];

@@ -144,13 +144,17 @@ describe('netfence against a real kube-apiserver', () => {
     expect(policyNames('production')).not.toContain('data-from-everywhere');
   });
 
-  it('5. no pod where there is no default-deny, no deleting the last default-deny; dry runs answer the same and change nothing', async () => {
-    const p = kubectl(['apply', '-f', '-'], { input: manifest(pod('legacy', 'web')) });
-    expect(p.status).not.toBe(0);
-    expect(p.stderr).toContain('[require-default-deny] metadata.namespace: namespace legacy is not default-deny');
-    const pDry = kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest(pod('legacy', 'web')) });
-    expect(pDry.status).not.toBe(0);
-    expect(pDry.stderr).toContain('[require-default-deny] metadata.namespace: namespace legacy is not default-deny');
+  it('5. a namespace from before netfence is audited, not blocked, until adopted; no deleting the last default-deny; dry runs answer the same and change nothing', async () => {
+    // legacy existed before netfence and is not adopted: its pod is created, the violation recorded.
+    expect(kubectlOk(['apply', '-f', '-'], { input: manifest(pod('legacy', 'web')) })).toContain('pod/web created');
+    const audit = await eventually('the audit record of legacy/web', () => a.logs().find((l) => l.event === 'admission.decision' && l.namespace === 'legacy' && l.name === 'web'), (x) => x !== undefined, 5_000);
+    expect(audit).toMatchObject({ decision: 'allow', violations: [{ rule: 'require-default-deny', mode: 'audit', downgraded: { from: 'enforce', reason: 'namespace-not-adopted' } }] });
+    // Adopting it by its label: the reconciler gives it the baseline, then it is enforced.
+    kubectlOk(['label', 'namespace', 'legacy', 'netfence.io/baseline=enabled']);
+    await eventually('baseline policies in legacy', () => policyNames('legacy'), (n) => n.join() === 'netfence-allow-dns,netfence-default-deny', 10_000);
+    const delLegacy = kubectl(['delete', 'networkpolicy', 'netfence-default-deny', '-n', 'legacy']);
+    expect(delLegacy.status).not.toBe(0);
+    expect(delLegacy.stderr).toContain('would leave namespace legacy without default-deny for Ingress');
     expect(kubectlOk(['apply', '-f', '-'], { input: manifest(pod('production', 'api', { tier: 'logic' })) })).toContain('pod/api created');
 
     const del = kubectl(['delete', 'networkpolicy', 'netfence-default-deny', '-n', 'production']);
