@@ -7,7 +7,10 @@ import { loadClusterInput } from '../cluster/input.ts';
 import { describeSource, type ManifestSource } from '../cluster/manifests.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import type { ClusterView } from '../cluster/view.ts';
-import type { KubeObject, NamespaceInfo } from '../k8s/types.ts';
+import { emptyTierWarnings, tierPodCounts } from '../config/tiers.ts';
+import type { NetfenceConfig } from '../config/types.ts';
+import { isObject, type KubeObject, type NamespaceInfo } from '../k8s/types.ts';
+import { POD_TEMPLATE_PATHS } from '../rules/subjects.ts';
 import { PolicyIndex } from '../netpol/index.ts';
 import { parseManifestCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -62,6 +65,26 @@ function asAdopted(view: ClusterView, labels: Readonly<Record<string, string>>):
 }
 
 /**
+ * Tiers that select no pod of the manifests (Pods and workload pod templates), when the
+ * manifests hold any: a tier under another label scheme makes its rules judge nothing.
+ */
+function tierCoverage(config: NetfenceConfig, objects: readonly KubeObject[], view: ClusterView): string[] {
+  const templates: Array<Record<string, string>> = [];
+  for (const o of objects) {
+    const group = (o.apiVersion ?? '').includes('/') ? o.apiVersion!.split('/')[0] : '';
+    const path = POD_TEMPLATE_PATHS[`${group}/${o.kind}`];
+    if (!path) continue;
+    let node: unknown = o;
+    for (const key of path) node = isObject(node) ? node[key] : undefined;
+    const labels = isObject(node) && isObject(node.metadata) && isObject(node.metadata.labels) ? node.metadata.labels : {};
+    templates.push(Object.fromEntries(Object.entries(labels).filter(([, v]) => typeof v === 'string')) as Record<string, string>);
+  }
+  const pods = view.namespaces().reduce((n, ns) => n + view.pods(ns.name).length, 0);
+  if (pods + templates.length === 0) return [];
+  return emptyTierWarnings(config, tierPodCounts(config, view, templates), 'in the manifests');
+}
+
+/**
  * `netfence check`: judges every object of the manifests as admission would judge its CREATE,
  * with the other objects of the same files as the cluster. Namespaces are mutated first, as the
  * mutating webhook runs before the validating one. Exit 0 clean (warnings allowed), 1
@@ -96,10 +119,11 @@ export function check(args: string[], io: CliIO, now = new Date()): number {
     });
   });
 
+  const tierWarnings = tierCoverage(config, objects.map((o) => o.object), view);
   const denied = results.filter((r) => r.decision === 'deny').length;
   const warned = results.filter((r) => r.decision === 'warn').length;
   if (output === 'json') {
-    io.out(JSON.stringify({ results, summary: { objects: results.length, denied, warned, allowed: results.length - denied - warned } }, null, 2));
+    io.out(JSON.stringify({ results, warnings: tierWarnings, summary: { objects: results.length, denied, warned, allowed: results.length - denied - warned } }, null, 2));
   } else {
     for (const r of results) {
       const audit = r.violations.filter((v) => v.mode === 'audit');
@@ -109,6 +133,7 @@ export function check(args: string[], io: CliIO, now = new Date()): number {
       for (const w of r.warnings) io.out(`  warning: ${w}`);
       for (const e of r.exemptions) io.out(`  exemption ${e.id} ${e.status} for [${e.rule}]${e.expires ? ` (expires ${e.expires})` : ''}: ${e.reason}`);
     }
+    for (const w of tierWarnings) io.out(`warning: ${w}`);
     io.out(`${results.length} objects judged: ${denied} denied, ${warned} with warnings, ${results.length - denied - warned} allowed`);
   }
   return denied > 0 ? 1 : 0;

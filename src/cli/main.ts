@@ -27,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
       return reach(args, io);
     case 'exposure':
       return exposure(args, io);
+    case 'adopt':
+      // Loaded only when used: it brings the API client, which the offline commands do not need.
+      return (await import('./adopt.ts')).adopt(args, io);
     case undefined:
     case 'help':
     case '--help':

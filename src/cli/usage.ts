@@ -16,6 +16,8 @@ Usage:
   netfence reach  -f FILE... --from SRC --to DST --port N [--protocol TCP|UDP|SCTP] [-o text|json]
                   SRC/DST: namespace/pod-name of a pod in the manifests, or an address outside the cluster
   netfence exposure -f FILE... [--namespace NS] [--tier NAME [--config F]] [-o text|json]
+  netfence adopt  NAMESPACE... | --all [--kubeconfig F] [--config F] [--dry-run] [-o text|json]
+                  says what adopting each namespace does to its traffic, then labels it (enforced from then on)
   netfence help
 
 Exit codes: 0 success (reach: allowed), 1 failure (reach: denied), 2 bad input.`;

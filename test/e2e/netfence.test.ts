@@ -149,8 +149,17 @@ describe('netfence against a real kube-apiserver', () => {
     expect(kubectlOk(['apply', '-f', '-'], { input: manifest(pod('legacy', 'web')) })).toContain('pod/web created');
     const audit = await eventually('the audit record of legacy/web', () => a.logs().find((l) => l.event === 'admission.decision' && l.namespace === 'legacy' && l.name === 'web'), (x) => x !== undefined, 5_000);
     expect(audit).toMatchObject({ decision: 'allow', violations: [{ rule: 'require-default-deny', mode: 'audit', downgraded: { from: 'enforce', reason: 'namespace-not-adopted' } }] });
-    // Adopting it by its label: the reconciler gives it the baseline, then it is enforced.
-    kubectlOk(['label', 'namespace', 'legacy', 'netfence.io/baseline=enabled']);
+    // Adopting it: netfence adopt says what the baseline will cut, then labels it; the
+    // reconciler gives it the baseline, and from then on it is enforced.
+    const plan = runCli(['adopt', 'legacy', '--dry-run', '--kubeconfig', cluster().kubeconfig, '--config', configFile]);
+    expect(plan.stderr).toBe('');
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('Pod/web (1 pod: web)\n      ingress: every ingress connection is cut');
+    expect(policyNames('legacy')).toEqual([]);
+    const adopted = runCli(['adopt', 'legacy', '--kubeconfig', cluster().kubeconfig, '--config', configFile]);
+    expect(adopted.status).toBe(0);
+    expect(adopted.stdout).toContain('legacy: adopted');
+    expect(json<{ metadata: { labels: Record<string, string> } }>(kubectlOk(['get', 'namespace', 'legacy', '-o', 'json'])).metadata.labels['netfence.io/baseline']).toBe('enabled');
     await eventually('baseline policies in legacy', () => policyNames('legacy'), (n) => n.join() === 'netfence-allow-dns,netfence-default-deny', 10_000);
     const delLegacy = kubectl(['delete', 'networkpolicy', 'netfence-default-deny', '-n', 'legacy']);
     expect(delLegacy.status).not.toBe(0);
