@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
+import { TierReport } from '../audit/tier-report.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { LeaderElector } from '../baseline/leader.ts';
@@ -143,6 +144,7 @@ export async function serve(args: string[]): Promise<number> {
   });
   certificate.watch();
   config.watch();
+  const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
   logger.info(
@@ -171,6 +173,7 @@ export async function serve(args: string[]): Promise<number> {
       deadline.unref();
       certificate.close();
       config.close();
+      tierReport.close();
       live?.controller.stop();
       live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
