@@ -4,7 +4,7 @@ import type { AdmissionRequest } from '../admission/review.ts';
 
 /**
  * The decision record: a public API for auditors. Keys and their meaning are fixed by
- * ../shared/DESIGN.md and the README; add keys only with a new `schema` number. The object
+ * docs/decision-log.md; change meanings only with a new `schema` number. The object
  * body is never logged: it may hold secrets (env values, annotations) and it is large.
  */
 export const DECISION_EVENT = 'admission.decision';
