@@ -13,7 +13,7 @@ import { UsageError } from './usage.ts';
  * `netfence adopt NAMESPACE... | --all [--kubeconfig F] [--config F] [--dry-run] [-o text|json]`:
  * says what adopting each namespace will do to its traffic (which workloads lose which
  * connections to the baseline default-deny), then gives it the baseline labels with a JSON
- * patch. netfence itself then enforces its rules there, and its reconciler creates the baseline
+ * patch (with --dry-run, sent as a server-side dry run). netfence itself then enforces its rules there, and its reconciler creates the baseline
  * policies. Exit 0 done (or dry run), 1 an API call failed, 2 bad input (an unknown or excluded
  * namespace named, bad flags): nothing is changed when any named namespace cannot be adopted.
  */
@@ -61,14 +61,14 @@ export async function adopt(args: string[], io: CliIO): Promise<number> {
       io.err('netfence: nothing was changed');
       return 2;
     }
-    if (values['dry-run']) {
-      if (values.output === 'text') io.out('dry run: nothing was changed');
-      return 0;
-    }
+    // A dry run sends the same patches with dryRun=All: the API server checks permissions and
+    // admission (netfence's webhooks included) and stores nothing.
+    const dryRun = values['dry-run'];
     for (const plan of todo) {
-      await client.patch(`/api/v1/namespaces/${plan.namespace}`, labelPatch(plan), 'json');
-      if (values.output === 'text') io.out(`${plan.namespace}: adopted`);
+      await client.patch(`/api/v1/namespaces/${plan.namespace}`, labelPatch(plan), 'json', dryRun ? { dryRun: 'All' } : undefined);
+      if (values.output === 'text' && !dryRun) io.out(`${plan.namespace}: adopted`);
     }
+    if (dryRun && values.output === 'text') io.out('dry run: the API server accepted the labels; nothing was changed');
     return 0;
   } catch (err) {
     if (err instanceof UsageError) throw err;

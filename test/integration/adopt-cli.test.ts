@@ -59,8 +59,11 @@ describe('netfence adopt', () => {
     expect(r.out).toContain('shop: namespace shop is not adopted');
     expect(r.out).toContain('    Deployment/web (1 pod: web-7f9c-abcde)\n      ingress: every ingress connection is cut');
     expect(r.out).toContain('    StatefulSet/db (1 pod: db-0)\n      ingress: unchanged (already isolated by db-from-web)\n      egress: every egress connection is cut except netfence-allow-dns');
-    expect(r.out).toContain('dry run: nothing was changed');
-    expect(patches()).toEqual([]);
+    expect(r.out).toContain('dry run: the API server accepted the labels; nothing was changed');
+    expect(r.out).not.toContain('shop: adopted');
+    // The same patch, as a server-side dry run: permissions and admission are checked, nothing stored.
+    expect(patches().map((p) => p.url)).toEqual(['/api/v1/namespaces/shop?dryRun=All']);
+    server.requests.length = 0;
   });
 
   it('labels the namespace with a JSON patch after saying what it does', async () => {
