@@ -229,6 +229,15 @@ export class KubeClient {
     }
   }
 
+  /** GET a non-JSON resource (e.g. the API server's /metrics) as text. */
+  async getText(path: string): Promise<string> {
+    await this.bucket.take();
+    const res = await this.send('get', 'GET', path, undefined, undefined, undefined, true);
+    const text = await readBody(res);
+    if ((res.statusCode ?? 0) >= 300) throw errorFrom(res.statusCode ?? 0, text);
+    return text;
+  }
+
   /** POST an object to its collection; resolves with the object the API server stored. */
   async create<T = Record<string, unknown>>(collectionPath: string, body: unknown, query?: Query): Promise<T> {
     return (await this.call('create', 'POST', withQuery(collectionPath, query), JSON.stringify(body))) as T;
