@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError, KubeClient, statusOf, withQuery, type WatchEvent } from './client.ts';
-import { FakeApiServer, json, status } from './fake-server.ts';
+import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 const POLICY = {
@@ -85,6 +85,22 @@ describe('KubeClient', () => {
     expect(pages).toEqual([['p0', 'p1'], ['p2', 'p3'], ['p4', 'p5']]);
     expect(result).toEqual({ resourceVersion: '42', pages: 3, items: 6 });
     expect(client.stats().requests.list).toBe(3);
+  });
+
+  it('makes pages of big objects smaller, to keep each parse short', async () => {
+    const limits: number[] = [];
+    const client = await start((req, _b, res) => {
+      const u = new URL(req.url!, 'http://x');
+      const limit = Number(u.searchParams.get('limit'));
+      const start = Number(u.searchParams.get('continue') ?? '0');
+      limits.push(limit);
+      const items = Array.from({ length: Math.min(limit, 100 - start) }, (_, i) => ({ metadata: { name: `p${start + i}` }, data: 'x'.repeat(1000) }));
+      json(res, 200, { metadata: { resourceVersion: '1', ...(start + limit < 100 ? { continue: String(start + limit) } : {}) }, items });
+    });
+    const result = await client.listPages('/api/v1/configmaps', { limit: 50, targetPageBytes: 10_000 }, () => undefined);
+    expect(result.items).toBe(100);
+    expect(limits[0]).toBe(50);
+    expect(limits.slice(1).every((l) => l >= 9 && l <= 10)).toBe(true);
   });
 
   it('streams watch events split across chunks, and resolves when the API server ends the watch', async () => {

@@ -81,11 +81,15 @@ export interface WatchOptions {
   labelSelector?: string;
   fieldSelector?: string;
   signal?: AbortSignal;
+  /** Called when the API server has accepted the watch (before any event). */
+  onOpen?(): void;
 }
 
 export interface ListOptions {
-  /** Items per page (the API server's `limit`). */
+  /** Items per page (the API server's `limit`); at most this many when targetPageBytes is set. */
   limit?: number;
+  /** Aim for pages of about this many bytes: the limit follows the size of the items seen. */
+  targetPageBytes?: number;
   labelSelector?: string;
   fieldSelector?: string;
   signal?: AbortSignal;
@@ -225,6 +229,15 @@ export class KubeClient {
     }
   }
 
+  /** GET a non-JSON resource (e.g. the API server's /metrics) as text. */
+  async getText(path: string): Promise<string> {
+    await this.bucket.take();
+    const res = await this.send('get', 'GET', path, undefined, undefined, undefined, true);
+    const text = await readBody(res);
+    if ((res.statusCode ?? 0) >= 300) throw errorFrom(res.statusCode ?? 0, text);
+    return text;
+  }
+
   /** POST an object to its collection; resolves with the object the API server stored. */
   async create<T = Record<string, unknown>>(collectionPath: string, body: unknown, query?: Query): Promise<T> {
     return (await this.call('create', 'POST', withQuery(collectionPath, query), JSON.stringify(body))) as T;
@@ -267,16 +280,25 @@ export class KubeClient {
     let pages = 0;
     let items = 0;
     let resourceVersion = '';
+    const maxLimit = options.limit ?? 500;
+    let limit = maxLimit;
     do {
       if (options.signal?.aborted) throw new KubeApiError(0, 'Aborted', 'list aborted');
+      const size = { bytes: 0 };
       const body = (await this.call(
         'list',
         'GET',
-        withQuery(path, { limit: options.limit ?? 500, continue: cont, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector }),
+        withQuery(path, { limit, continue: cont, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector }),
         undefined,
         undefined,
         options.signal,
+        size,
       )) as { items?: Array<Record<string, unknown>>; metadata?: { resourceVersion?: string; continue?: string } };
+      // Parsing a page blocks the event loop (~50 ms a MB): pages of big objects get smaller.
+      if (options.targetPageBytes && body.items?.length) {
+        const perItem = size.bytes / body.items.length;
+        limit = Math.min(maxLimit, Math.max(10, Math.floor(options.targetPageBytes / perItem)));
+      }
       resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
       cont = body.metadata?.continue || undefined;
       const pageItems = body.items ?? [];
@@ -308,6 +330,7 @@ export class KubeClient {
     if (res.statusCode !== 200) {
       throw errorFrom(res.statusCode ?? 0, await readBody(res));
     }
+    options.onOpen?.();
     await new Promise<void>((resolve, reject) => {
       res.setEncoding('utf8');
       let buffer = '';
@@ -356,10 +379,11 @@ export class KubeClient {
     });
   }
 
-  private async call(verb: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<unknown> {
+  private async call(verb: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, size?: { bytes: number }): Promise<unknown> {
     await this.bucket.take();
     const res = await this.send(verb, method, path, body, contentType, signal, true);
     const text = await readBody(res);
+    if (size) size.bytes = text.length;
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw errorFrom(status, text);
     if (text === '') return undefined;
@@ -396,15 +420,32 @@ export class KubeClient {
         method,
         path: this.basePath + path,
         headers,
-        ...(signal ? { signal } : {}),
         ...(timeout ? { timeout: this.requestTimeoutMs } : {}),
       });
+      // Not http.request's own `signal`, and destroy without an error: destroying a request
+      // with an error once its response has ended (its socket back in the pool) raises that
+      // error where nobody can catch it.
+      let response: IncomingMessage | undefined;
+      req.on('response', (res) => (response = res));
+      if (signal) {
+        const onAbort = (): void => {
+          if (!response?.complete) req.destroy();
+        };
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
+      }
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(new KubeApiError(0, 'Timeout', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`)));
       req.on('error', (err) => {
         if (err instanceof KubeApiError) reject(err);
         else if (signal?.aborted) reject(new KubeApiError(0, 'Aborted', `${method} ${path}: aborted`));
         else reject(new KubeApiError(0, 'ConnectionError', `${method} ${path}: ${err.message}`));
+      });
+      req.on('close', () => {
+        if (!response) reject(new KubeApiError(0, signal?.aborted ? 'Aborted' : 'ConnectionError', `${method} ${path}: closed before an answer`));
       });
       req.end(body);
     });
@@ -441,6 +482,9 @@ function readBody(res: IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', (err) => reject(new KubeApiError(0, 'ConnectionError', err.message)));
+    res.on('close', () => {
+      if (!res.complete) reject(new KubeApiError(0, 'ConnectionError', 'the connection closed before the answer was complete'));
+    });
   });
 }
 
