@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { describePlan, planAdoption, workloadOfPod, type AdoptionPlan } from '../baseline/adoption.ts';
 import type { ManifestObject } from '../cluster/manifests.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import type { KubeObject } from '../k8s/types.ts';
 import { KubeClient } from '../kube/client.ts';
+import { loadTransport } from '../kube/config.ts';
 import type { CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
 
@@ -35,14 +38,16 @@ export async function adopt(args: string[], io: CliIO): Promise<number> {
   const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
   const netfenceNamespace = process.env.POD_NAMESPACE || 'netfence-system';
 
-  const kc = new KubeConfig();
+  // As kubectl: --kubeconfig, else KUBECONFIG, else ~/.kube/config, else in-cluster.
+  const home = join(homedir(), '.kube', 'config');
+  const file = values.kubeconfig ?? (!process.env.KUBECONFIG && existsSync(home) ? home : undefined);
+  let transport;
   try {
-    if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
-    else kc.loadFromDefault();
+    transport = await loadTransport(file);
   } catch (err) {
-    throw new UsageError(`${values.kubeconfig ? `--kubeconfig ${values.kubeconfig}` : 'the default kubeconfig'}: cannot load it: ${(err as Error).message}`);
+    throw new UsageError(`${file ? `kubeconfig ${file}` : 'KUBECONFIG or the in-cluster credentials'}: cannot load it: ${(err as Error).message}`);
   }
-  const client = await KubeClient.fromKubeConfig(kc);
+  const client = new KubeClient(transport);
   try {
     const { view, workloads } = await readCluster(client, values.all ? undefined : positionals);
     const names = values.all ? view.namespaces().map((ns) => ns.name).sort() : [...new Set(positionals)];

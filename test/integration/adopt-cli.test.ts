@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adopt } from '../../src/cli/adopt.ts';
 import { UsageError } from '../../src/cli/usage.ts';
-import { FakeApiServer, json, status } from '../../src/kube/fake-server.ts';
+import { FakeApiServer, json, status } from '../helpers/fake-api-server.ts';
 import { tempDir } from '../helpers/server.ts';
 
 // netfence adopt against a stand-in API server: what it reads, what it prints, what it writes.
@@ -104,7 +104,7 @@ describe('netfence adopt', () => {
   });
 
   it('a kubeconfig that does not load is a usage error; an API failure is exit 1 with the server named', async () => {
-    await expect(adopt(['shop', '--kubeconfig', join(tempDir(), 'missing')], { out: () => {}, err: () => {} })).rejects.toThrow(/--kubeconfig .*missing: cannot load it/);
+    await expect(adopt(['shop', '--kubeconfig', join(tempDir(), 'missing')], { out: () => {}, err: () => {} })).rejects.toThrow(/kubeconfig .*missing: cannot load it/);
     const forbidden = new FakeApiServer((_req, _body, res) => status(res, 403, 'Forbidden', 'namespaces is forbidden: User "x" cannot list resource "namespaces"'));
     const url = await forbidden.listen();
     const file = join(tempDir(), 'kubeconfig');
