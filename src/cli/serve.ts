@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
 import { BaselineCaches } from '../baseline/caches.ts';
+import { TierReport } from '../audit/tier-report.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
@@ -235,6 +236,7 @@ export async function serve(args: string[]): Promise<number> {
   });
   certificate.watch();
   config.watch();
+  const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
   logger.info(
@@ -267,6 +269,7 @@ export async function serve(args: string[]): Promise<number> {
       deadline.unref();
       certificate.close();
       config.close();
+      tierReport.close();
       void live?.controller.stop();
       live?.caches.stop();
       // The lease is given up at once, so that another replica takes over the reconciler.

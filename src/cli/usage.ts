@@ -29,6 +29,8 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
     what a change of NetworkPolicies newly admits and no longer admits, per workload and pod,
     per tier (a pod of the tier in each namespace), and per connection between them
     exit 0 nothing opened, 1 something opened, 2 bad input`,
+  adopt: `netfence adopt NAMESPACE... | --all [--kubeconfig F] [--config F] [--dry-run] [-o text|json]
+    says what adopting each namespace does to its traffic, then labels it (enforced from then on)`,
 };
 
 export const USAGE = `netfence: a Kubernetes admission webhook that keeps every namespace's network fenced
