@@ -102,7 +102,12 @@ describe('decision budget: linear in the size of the object', () => {
       metadata: { name: `open-${i}`, namespace: 'crowd' },
       spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] },
     }));
-    const view = new StaticClusterView([...loadManifests(['test/fixtures/rules/world.yaml']), ...policies.map((object) => ({ object, source: { file: 't', document: 0, path: '' } }))]);
+    // An adopted namespace (baseline labels): only there are rules enforced (src/rules/scope.ts).
+    const crowdNamespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crowd', labels: { 'netfence.io/baseline': 'enabled' } } };
+    const view = new StaticClusterView([
+      ...loadManifests(['test/fixtures/rules/world.yaml']),
+      ...[crowdNamespace, ...policies].map((object) => ({ object, source: { file: 't', document: 0, path: '' } })),
+    ]);
     const crowd = await startTestServer({ handlers: defaultHandlers(), cluster: view });
     try {
       const res = await crowd.post('/validate', review({ namespace: 'crowd', name: 'db', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: 'crowd', labels: { tier: 'data' } } } })).expect(200);
