@@ -67,7 +67,7 @@ export async function check(args: string[], io: CliIO, now = new Date()): Promis
   const parsed = parseCommand(args, { config: { type: 'string' }, 'no-baseline': { type: 'boolean' } }, ['text', 'json', 'sarif', 'junit'] as const);
   const { output } = parsed;
   if (parsed.files.length === 0) throw new UsageError('-f: give the manifests to judge (with --kubeconfig, they are judged against the live cluster)');
-  const loaded = loadConfig(parsed.values.config as string | undefined);
+  const loaded = await loadConfig(parsed.values.config as string | undefined);
   const { config } = loaded;
   const world = await loadWorld(parsed);
   let view = world.view;
