@@ -4,11 +4,12 @@ import type { AdmissionRequest } from '../admission/review.ts';
 
 /**
  * The decision record: a public API for auditors. Keys and their meaning are fixed by
- * docs/decision-log.md; change meanings only with a new `schema` number. The object
+ * docs/decision-log.md; keys are added or their meanings changed only with a new `schema`
+ * number (2 added client, omitted and downgraded, and bounded every value). The object
  * body is never logged: it may hold secrets (env values, annotations) and it is large.
  */
 export const DECISION_EVENT = 'admission.decision';
-export const DECISION_SCHEMA = 1;
+export const DECISION_SCHEMA = 2;
 
 /**
  * How the client that posted the review was authenticated: `authenticated` only when it

@@ -46,6 +46,10 @@ async function start(handler: ConstructorParameters<typeof FakeApiServer>[0]) {
 describe('ObjectInformer', () => {
   it('lists by name, resumes each ended watch from the last resourceVersion without listing again, and reports only changes', async () => {
     const watches: string[] = [];
+    // The first watch's events wait for the test's put(): netfence's own write must be known to
+    // the informer before the watch brings it back, however slow the machine.
+    let release!: () => void;
+    const putDone = new Promise<void>((r) => (release = r));
     const { changes, synced } = await start((req, _body, res) => {
       const url = new URL(req.url!, 'http://x');
       if (!url.searchParams.has('watch')) return json(res, 200, { items: [pa('a', '10'), pa('b', '11')], metadata: { resourceVersion: '20' } });
@@ -53,9 +57,11 @@ describe('ObjectInformer', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       if (watches.length === 1) {
         // netfence's own write arrives (same version as put()), then someone else's edit, then a bookmark.
-        res.write(`${JSON.stringify({ type: 'MODIFIED', object: pa('a', '21') })}\n`);
-        res.write(`${JSON.stringify({ type: 'MODIFIED', object: pa('b', '22', 'DISABLE') })}\n`);
-        res.end(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '25' } } })}\n`);
+        void putDone.then(() => {
+          res.write(`${JSON.stringify({ type: 'MODIFIED', object: pa('a', '21') })}\n`);
+          res.write(`${JSON.stringify({ type: 'MODIFIED', object: pa('b', '22', 'DISABLE') })}\n`);
+          res.end(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '25' } } })}\n`);
+        });
       } else if (watches.length === 2) {
         res.end(`${JSON.stringify({ type: 'DELETED', object: pa('a', '26') })}\n`);
       } else {
@@ -64,6 +70,7 @@ describe('ObjectInformer', () => {
     });
     await until('synced', () => synced() === 1);
     informer!.put(pa('a', '21'));
+    release();
     await until('third watch', () => watches.length >= 3);
     expect(server!.requests.filter((r) => !r.url.includes('watch')).map((r) => r.url)).toEqual(['/apis/x.io/v1/peerauthentications?limit=500&fieldSelector=metadata.name%3Ddefault']);
     expect(watches).toEqual(['20', '25', '26']);

@@ -74,7 +74,7 @@ describe('HTTPS server', () => {
     const record = server.logs().find((l) => l.uid === (body.request as { uid: string }).uid);
     expect(record).toMatchObject({
       event: 'admission.decision',
-      schema: 1,
+      schema: 2,
       decision: 'deny',
       endpoint: 'validate',
       operation: 'CREATE',
