@@ -44,7 +44,7 @@ export interface BaselineControllerOptions {
   logger: Logger;
   netfenceNamespace: string;
   metrics?: ReconcilerMetrics;
-  /** Namespaces reconciled at once. The client's QPS/burst limit bounds the writes besides. */
+  /** Namespaces reconciled at once (16): enough to keep the client's rate limit, not the API server's latency, the bound on writes. */
   workers?: number;
   /** Retry backoff per namespace: doubles from min to max. */
   minBackoffMs?: number;
@@ -77,7 +77,7 @@ export class BaselineController {
   private stopped = true;
 
   constructor(options: BaselineControllerOptions) {
-    this.o = { workers: 8, minBackoffMs: 250, maxBackoffMs: 30_000, resyncMs: 300_000, retryLogIntervalMs: 60_000, ...options };
+    this.o = { workers: 16, minBackoffMs: 250, maxBackoffMs: 30_000, resyncMs: 300_000, retryLogIntervalMs: 60_000, ...options };
     this.queue = this.newQueue();
     this.retryLog = new RetryLog(this.o.logger, { intervalMs: this.o.retryLogIntervalMs });
   }
@@ -183,24 +183,32 @@ export class BaselineController {
     const created: string[] = [];
     const restored: string[] = [];
     let failure: unknown;
-    for (const action of planNamespace(namespace, templates, (t) => this.o.caches.get(t, namespace))) {
+    const actions = planNamespace(namespace, templates, (t) => this.o.caches.get(t, namespace));
+    // The writes of one namespace go out together: they touch different objects, and a new
+    // namespace waits for the slowest of them, not for their sum.
+    const results = await Promise.allSettled(
+      actions.map((a) =>
+        a.kind === 'create' ? this.o.api.create(this.o.caches.kind(a.template)!, a.object)
+          : a.kind === 'update' ? this.o.api.patch(this.o.caches.kind(a.template)!, namespace, a.template.name, a.patch)
+            : Promise.resolve(undefined),
+      ),
+    );
+    actions.forEach((action, i) => {
       const t = action.template;
       const what = `${t.kind} ${t.name}`;
       if (action.kind === 'skip') {
         if (action.reason === 'in place') seen.add(t.key);
         else this.o.logger.warn({ event: 'baseline.skipped', namespace, kind: t.kind, name: t.name, reason: action.reason }, `baseline ${what} left alone`);
-        continue;
+        return;
       }
-      const kind = this.o.caches.kind(t)!;
-      try {
-        const stored = action.kind === 'create' ? await this.o.api.create(kind, action.object) : await this.o.api.patch(kind, namespace, t.name, action.patch);
-        this.o.caches.put(t, stored);
-        this.o.metrics?.action(action.kind, 'success');
-      } catch (err) {
+      const result = results[i]!;
+      if (result.status === 'rejected') {
         this.o.metrics?.action(action.kind, 'failure');
-        failure ??= err;
-        continue;
+        failure ??= result.reason;
+        return;
       }
+      this.o.caches.put(t, result.value!);
+      this.o.metrics?.action(action.kind, 'success');
       const wasRestored = action.kind === 'update' || seen.has(t.key);
       (wasRestored ? restored : created).push(action.kind === 'update' ? `${what} (${action.field} had been changed)` : wasRestored ? `${what} (it had been deleted)` : what);
       seen.add(t.key);
@@ -208,7 +216,7 @@ export class BaselineController {
         { event: 'baseline.applied', namespace, kind: t.kind, name: t.name, action: action.kind, reason: wasRestored ? 'BaselineRestored' : 'BaselineCreated', ...(action.kind === 'update' ? { field: action.field } : {}) },
         `${wasRestored ? 'restored' : 'created'} baseline ${what} in ${namespace}`,
       );
-    }
+    });
     if (seen.size > 0) this.inPlace.set(namespace, seen);
     // One Event per namespace and reason for the whole pass, not one per object.
     if (created.length > 0) this.o.events.record(namespace, 'BaselineCreated', `netfence created baseline ${created.join(', ')}`);

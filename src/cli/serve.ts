@@ -146,9 +146,9 @@ export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
   // One client, one connection pool, for everything netfence asks the API server: the live
-  // view, the reconciler, its informers, Events and the Lease. The rate limit is what bounds how
-  // fast baselines are written (two writes per namespace by default): 200 new namespaces in
-  // under 3 s, a first pass over 5,000 bare namespaces in under 2 minutes.
+  // view, the reconciler, its informers, Events and the Lease. The rate limit bounds how fast
+  // baselines are written (two writes per namespace by default): 200 new namespaces need 2 s
+  // of it at most (the burst covers half), 5,000 bare namespaces about 100 s.
   const client = new KubeClient(await loadTransport(options.kubeconfig), { qps: 100, burst: 200 });
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
