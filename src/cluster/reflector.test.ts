@@ -88,12 +88,13 @@ describe('LiveClusterView', () => {
   });
 
   it('asks for bookmarks and sets its own watch timeout', async () => {
-    const { fake } = await startView(() => undefined, { watchTimeoutSeconds: [300, 600] });
+    const { fake } = await startView(() => undefined);
     await until('watching', () => fake.requests(PODS, 'watch').length > 0);
     const q = fake.requests(PODS, 'watch')[0]!;
     expect(q.get('allowWatchBookmarks')).toBe('true');
-    expect(Number(q.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
-    expect(Number(q.get('timeoutSeconds'))).toBeLessThanOrEqual(600);
+    // Under the 5-minute staleness limit, so that a watch hearing nothing still ends in time.
+    expect(Number(q.get('timeoutSeconds'))).toBeGreaterThanOrEqual(240);
+    expect(Number(q.get('timeoutSeconds'))).toBeLessThan(300);
     expect(q.get('resourceVersion')).toBe(fake.resourceVersion);
   });
 
@@ -107,6 +108,24 @@ describe('LiveClusterView', () => {
     expect(fake.requests(NS, 'watch')[1]!.get('resourceVersion')).toBe(rvOfB);
     expect(fake.requests(NS, 'list')).toHaveLength(1);
     expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(restarts).toEqual([]);
+  });
+
+  it('stays synced on a cluster so quiet that no event and no bookmark arrives', async () => {
+    fake = new FakeKube();
+    fake.mute = true;
+    const client = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig(await fake.listen()), { qps: 0 });
+    const restarts: string[] = [];
+    view = new LiveClusterView(client, logger, { staleAfterMs: 1_500, onRestart: (r, why) => restarts.push(`${r}:${why}`), reflector: { watchTimeoutSeconds: [1, 1] } });
+    view.start();
+    const v = view;
+    await until('synced', () => v.synced());
+    for (let i = 0; i < 30; i++) {
+      expect(v.synced()).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(fake.requests(PODS, 'watch').length).toBeGreaterThanOrEqual(3);
+    expect(v.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
     expect(restarts).toEqual([]);
   });
 

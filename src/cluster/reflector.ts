@@ -34,7 +34,12 @@ export interface ReflectorOptions {
   pageSize?: number;
   /** Pages of about this many bytes (smaller pages for bigger objects): parsing one blocks. */
   targetPageBytes?: number;
-  /** Each watch asks the API server to end it after a random time in this range, seconds. */
+  /**
+   * Each watch asks the API server to end it after a random time in this range, seconds. The
+   * default stays under the view's 5-minute staleness limit: a watch that hears nothing (no
+   * event, no bookmark) still ends, normally, and that is contact, so readiness never flaps on
+   * a quiet cluster.
+   */
   watchTimeoutSeconds?: readonly [min: number, max: number];
   /** A watch still open this long after its timeout is taken for a dead connection. */
   graceMs?: number;
@@ -45,6 +50,9 @@ export interface ReflectorOptions {
   /** Called when a list has been applied (the first one: the cache is synced). */
   onList?(stats: { items: number; pages: number; changed: number; removed: number; ms: number }): void;
 }
+
+/** ±50%, so that replicas (and resources) do not retry in step. */
+const jitter = (ms: number): number => Math.round(ms * (0.5 + Math.random()));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
@@ -69,6 +77,7 @@ export class Reflector {
   private abort: AbortController | undefined;
   private stopped = true;
   private failures = 0;
+  private expiredInARow = 0;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
 
@@ -84,7 +93,7 @@ export class Reflector {
   }
 
   constructor(client: ListWatchClient, logger: Logger, options: ReflectorOptions) {
-    this.o = { pageSize: 500, targetPageBytes: 512 * 1024, watchTimeoutSeconds: [300, 600], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.o = { pageSize: 500, targetPageBytes: 512 * 1024, watchTimeoutSeconds: [240, 290], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
     this.client = client;
     this.logger = logger;
   }
@@ -122,7 +131,15 @@ export class Reflector {
       if (reason === undefined) continue; // a normal end: resume at once
       if (reason === 'expired') needsList = true;
       this.o.onRestart?.(reason);
-      const delay = reason === 'error' || reason === 'closed' ? this.backoff() : reason === 'expired' ? this.o.minBackoffMs : 0;
+      // A 410 again right after a fresh list would be a server that cannot serve its own
+      // resourceVersions: back off as for errors rather than list in a loop.
+      this.expiredInARow = reason === 'expired' ? this.expiredInARow + 1 : 0;
+      const delay =
+        reason === 'error' || reason === 'closed'
+          ? this.backoff()
+          : reason === 'expired'
+            ? jitter(Math.min(this.o.minBackoffMs * 2 ** (this.expiredInARow - 1), this.o.maxBackoffMs))
+            : 0;
       const level = reason === 'error' ? (this.failures > 1 ? 'debug' : 'warn') : 'info';
       this.logger[level](
         { event: 'cluster.watch_restart', resource: this.o.resource, reason, relist: needsList, delayMs: delay, attempt: this.failures, err: err instanceof Error ? err.message : err },
@@ -132,11 +149,10 @@ export class Reflector {
     }
   }
 
-  /** Doubles from min to max per consecutive failure, with ±50% jitter. */
+  /** Doubles from min to max per consecutive failure, with jitter. */
   private backoff(): number {
     this.failures++;
-    const base = Math.min(this.o.minBackoffMs * 2 ** (this.failures - 1), this.o.maxBackoffMs);
-    return Math.round(base * (0.5 + Math.random()));
+    return jitter(Math.min(this.o.minBackoffMs * 2 ** (this.failures - 1), this.o.maxBackoffMs));
   }
 
   private pause(ms: number): Promise<void> {
@@ -235,6 +251,7 @@ export class Reflector {
     const lasted = Date.now() - opened;
     if (lasted < timeoutSeconds * 900 && events === 0) return 'closed';
     this.failures = 0;
+    this.expiredInARow = 0;
     this.lastContact = Date.now();
     this.logger.debug({ event: 'cluster.watch_ended', resource: this.o.resource, seconds: Math.round(lasted / 1000), events }, 'watch ended; resuming');
     return undefined;
@@ -264,6 +281,7 @@ export class Reflector {
         return undefined;
     }
     this.failures = 0;
+    this.expiredInARow = 0;
     const rv = object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     return undefined;

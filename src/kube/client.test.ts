@@ -70,6 +70,25 @@ describe('KubeClient', () => {
     expect(server!.connections).toBe(client.stats().connectionsOpened);
   });
 
+  it('sends a GET again when the API server had closed the kept-alive connection it went out on', async () => {
+    const perSocket = new WeakMap<object, number>();
+    let dropped = 0;
+    const client = await start((req, _b, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n === 2 && dropped === 0) {
+        dropped++;
+        req.socket.destroy();
+        return;
+      }
+      json(res, 200, { kind: 'Namespace' });
+    });
+    await client.get('/api/v1/namespaces/a');
+    expect(await client.get('/api/v1/namespaces/a')).toEqual({ kind: 'Namespace' });
+    expect(dropped).toBe(1);
+    expect(client.stats().connectionsOpened).toBe(2);
+  });
+
   it('lists page by page with limit and continue, one callback per page', async () => {
     const client = await start((req, _b, res) => {
       const u = new URL(req.url!, 'http://x');

@@ -381,7 +381,14 @@ export class KubeClient {
 
   private async call(verb: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, size?: { bytes: number }): Promise<unknown> {
     await this.bucket.take();
-    const res = await this.send(verb, method, path, body, contentType, signal, true);
+    let res: IncomingMessage;
+    try {
+      res = await this.send(verb, method, path, body, contentType, signal, true);
+    } catch (err) {
+      // Not a POST: with generateName it could create twice.
+      if (!(err instanceof StaleSocket) || method === 'POST') throw err;
+      res = await this.send(verb, method, path, body, contentType, signal, true);
+    }
     const text = await readBody(res);
     if (size) size.bytes = text.length;
     const status = res.statusCode ?? 0;
@@ -440,7 +447,9 @@ export class KubeClient {
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(new KubeApiError(0, 'Timeout', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`)));
       req.on('error', (err) => {
-        if (err instanceof KubeApiError) reject(err);
+        // A kept-alive socket the API server closed as it was reused: safe to send again.
+        if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !response) reject(new StaleSocket());
+        else if (err instanceof KubeApiError) reject(err);
         else if (signal?.aborted) reject(new KubeApiError(0, 'Aborted', `${method} ${path}: aborted`));
         else reject(new KubeApiError(0, 'ConnectionError', `${method} ${path}: ${err.message}`));
       });
@@ -449,6 +458,13 @@ export class KubeClient {
       });
       req.end(body);
     });
+  }
+}
+
+/** The request went out on a reused keep-alive socket that the server had closed: nothing was processed. */
+class StaleSocket extends KubeApiError {
+  constructor() {
+    super(0, 'ConnectionError', 'a kept-alive connection was closed by the API server');
   }
 }
 

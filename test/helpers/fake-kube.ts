@@ -67,9 +67,9 @@ export class FakeKube {
     this.publish(path, 'DELETED', { ...old, metadata: { ...old.metadata, resourceVersion: String(++this.rv) } });
   }
 
-  /** Changes made while no one watches (and forgets history: a watch from before gets 410). */
+  /** Forgets history up to now, as etcd compaction does: a watch from before now gets 410. */
   compact(): void {
-    this.compactedBelow = this.rv + 1;
+    this.compactedBelow = this.rv;
   }
 
   /** Ends every open watch normally (as at its timeout, or a graceful API server shutdown). */
