@@ -5,10 +5,11 @@ import { Metrics } from '../audit/metrics.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { LeaderElector } from '../baseline/leader.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
 import { defaultHandlers } from '../admission/registry.ts';
-import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
+import { parseDuration, setUpCertificates } from '../certs/modes.ts';
 import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
@@ -16,7 +17,6 @@ import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
-import { ServingCertificate } from '../server/serving-cert.ts';
 import { UsageError } from './usage.ts';
 
 /**
@@ -33,6 +33,13 @@ export interface ServeOptions {
   snapshots: string[];
   kubeconfig?: string;
   netfenceNamespace: string;
+  /** Self-managed certificates in this Secret; without it, files in certDir. */
+  certSecret?: string;
+  webhookConfiguration: string;
+  service: string;
+  failurePolicy: 'Fail' | 'Ignore';
+  caValidityMs: number;
+  servingValidityMs: number;
 }
 
 export function parseServeArgs(args: string[]): ServeOptions {
@@ -47,13 +54,37 @@ export function parseServeArgs(args: string[]): ServeOptions {
       'cert-dir': { type: 'string', default: 'certs' },
       snapshot: { type: 'string', multiple: true },
       kubeconfig: { type: 'string' },
+      'cert-secret': { type: 'string' },
+      'webhook-configuration': { type: 'string', default: 'netfence' },
+      service: { type: 'string', default: 'netfence' },
+      'failure-policy': { type: 'string', default: 'Fail' },
+      'ca-validity': { type: 'string', default: '26280h' },
+      'serving-validity': { type: 'string', default: '2160h' },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port ${values.port}: must be a port number between 0 and 65535`);
   }
+  const failurePolicy = values['failure-policy'];
+  if (failurePolicy !== 'Fail' && failurePolicy !== 'Ignore') throw new UsageError(`--failure-policy ${failurePolicy}: must be Fail or Ignore`);
+  let caValidityMs: number;
+  let servingValidityMs: number;
+  try {
+    caValidityMs = parseDuration('--ca-validity', values['ca-validity']);
+    servingValidityMs = parseDuration('--serving-validity', values['serving-validity']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  // The CA is rotated when a third of its life is left; a serving certificate must fit in that.
+  if (caValidityMs < 2 * servingValidityMs) throw new UsageError(`--ca-validity ${values['ca-validity']}: must be at least twice --serving-validity ${values['serving-validity']}`);
   return {
+    ...(values['cert-secret'] !== undefined ? { certSecret: values['cert-secret'] } : {}),
+    webhookConfiguration: values['webhook-configuration'],
+    service: values.service,
+    failurePolicy,
+    caValidityMs,
+    servingValidityMs,
     ...(values.config !== undefined ? { config: values.config } : {}),
     port,
     host: values.host,
@@ -66,6 +97,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
 
 /** The parts that run against a live cluster: its cache, leader election, the reconciler. */
 interface LiveParts {
+  kc: KubeConfig;
   view: LiveClusterView;
   leader: LeaderElector;
   controller: BaselineController;
@@ -74,8 +106,7 @@ interface LiveParts {
 /** The Lease that elects the one replica that writes baseline policies. */
 export const BASELINE_LEASE = 'netfence-baseline';
 
-function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): LiveParts {
-  const kc = loadKubeConfig(options.kubeconfig);
+function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, kc: KubeConfig): LiveParts {
   const view = new LiveClusterView(kc, logger, { onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
   const apis = kubeApis(kc);
@@ -99,16 +130,20 @@ function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, conf
   view.start();
   controller.start();
   leader.start();
-  return { view, leader, controller };
+  return { kc, view, leader, controller };
 }
 
-function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): { view: ClusterView; live?: LiveParts } {
+function wantsCluster(options: ServeOptions): boolean {
+  return options.snapshots.length === 0 && !!(options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST);
+}
+
+function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, kc: KubeConfig | undefined): { view: ClusterView; live?: LiveParts } {
   if (options.snapshots.length > 0) {
     // Validated like check and reach: a snapshot policy the API server would refuse is bad input.
     return { view: loadClusterInput(options.snapshots, `snapshot ${options.snapshots.join(', ')}`).view };
   }
-  if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
-    const live = startLive(options, logger, metrics, config);
+  if (kc) {
+    const live = startLive(options, logger, metrics, config, kc);
     return { view: live.view, live };
   }
   logger.warn(
@@ -124,13 +159,18 @@ export async function serve(args: string[]): Promise<number> {
   const logger = createLogger();
   const loaded = options.config ? loadConfigFile(options.config) : builtInConfig();
   const config = new ConfigStore(loaded, options.config);
-  const { generated } = ensureServingCert(options.certDir, defaultServingNames(options.netfenceNamespace));
-  if (generated) {
-    logger.info({ event: 'certificate.generated', dir: options.certDir }, `generated a CA and a serving certificate in ${options.certDir}; give ca.crt to the API server as caBundle`);
+  const kc = wantsCluster(options) ? loadKubeConfig(options.kubeconfig) : undefined;
+  if (options.certSecret && !kc) {
+    throw new UsageError(`--cert-secret ${options.certSecret}: self-managed certificates need a cluster (--kubeconfig, KUBECONFIG, or running in a pod) and no --snapshot; use --cert-dir without one`);
   }
-  const certificate = new ServingCertificate(options.certDir);
+  const certs = setUpCertificates(
+    { ...options, namespace: options.netfenceNamespace, names: defaultServingNames(options.netfenceNamespace, options.service) },
+    logger,
+    kc,
+  );
+  const { certificate } = certs;
   const metrics = new Metrics();
-  const { view: cluster, live } = clusterView(options, logger, metrics, config);
+  const { view: cluster, live } = clusterView(options, logger, metrics, config, kc);
 
   const { app, readiness } = buildApp({
     logger,
@@ -143,6 +183,7 @@ export async function serve(args: string[]): Promise<number> {
   });
   certificate.watch();
   config.watch();
+  const certController = live && certs.startLive ? certs.startLive(live.leader, readiness) : undefined;
 
   await app.listen({ port: options.port, host: options.host });
   logger.info(
@@ -153,6 +194,7 @@ export async function serve(args: string[]): Promise<number> {
       configSource: loaded.source,
       cluster: cluster.describe(),
       certificateExpires: certificate.expiry().toISOString(),
+      certificateSource: certificate.source.description,
     },
     'netfence is serving',
   );
@@ -174,7 +216,7 @@ export async function serve(args: string[]): Promise<number> {
       live?.controller.stop();
       live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
-      Promise.all([app.close(), live?.leader.stop()]).then(
+      Promise.all([app.close(), (certController?.stop() ?? Promise.resolve()).then(() => live?.leader.stop())]).then(
         () => {
           clearTimeout(deadline);
           logger.info({ event: 'server.stopped' }, 'stopped');

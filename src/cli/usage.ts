@@ -9,8 +9,10 @@ export class UsageError extends Error {
 export const USAGE = `netfence: a Kubernetes admission webhook that keeps every namespace's network fenced
 
 Usage:
-  netfence serve  [--config F] [--port 8443] [--host 0.0.0.0] [--cert-dir certs] [--snapshot F]... [--kubeconfig F]
-  netfence certs  [--out DIR] [--dns NAME]... [--ip IP]...
+  netfence serve  [--config F] [--port 8443] [--host 0.0.0.0] [--cert-dir certs | --cert-secret NAME] [--snapshot F]... [--kubeconfig F]
+                  [--webhook-configuration netfence] [--service netfence] [--failure-policy Fail|Ignore]
+                  [--ca-validity 26280h] [--serving-validity 2160h]
+  netfence certs  [--out DIR] [--dns NAME]... [--ip IP]... [--force]
   netfence check  -f FILE... [--config F] [-o text|json]
                   judges the manifests as admission would (CREATE); exit 0 clean, 1 violations, 2 bad input
   netfence reach  -f FILE... --from SRC --to DST --port N [--protocol TCP|UDP|SCTP] [-o text|json]
