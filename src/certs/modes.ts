@@ -61,7 +61,8 @@ export function setUpCertificates(options: CertificateOptions, logger: Logger, k
       // rotation step relies on a new caBundle. Short lifetimes (tests) get short waits.
       const settleMs = Math.min(30_000, Math.max(1_000, options.caValidityMs / 20));
       const resyncMs = Math.min(10_000, Math.max(500, options.servingValidityMs / 20));
-      const trust = new InjectedTrust(cluster, logger, { webhookConfiguration: options.webhookConfiguration, periodMs: Math.min(5_000, resyncMs) });
+      let kick = (): void => {};
+      const trust = new InjectedTrust(cluster, logger, { webhookConfiguration: options.webhookConfiguration, periodMs: Math.min(2_000, resyncMs), onChange: () => kick() });
       readiness.add('certificateTrusted', () => trust.verifies(certificate.current().cert));
       const localReady = (): boolean => Object.entries(readiness.report().checks).every(([name, ok]) => name === 'certificateTrusted' || ok);
       const controller = new CertificateController({
@@ -78,6 +79,7 @@ export function setUpCertificates(options: CertificateOptions, logger: Logger, k
         ...(namespaceSelector ? { namespaceSelector } : {}),
         resyncMs,
       });
+      kick = () => controller.kick();
       leader.on('started', () => controller.kick());
       // A new certificate served here may be what arming waits for; a new caBundle is re-read.
       certificate.on('change', () => {

@@ -97,8 +97,13 @@ export class InjectedTrust {
   private readonly periodMs: number;
   private readonly logger: Logger;
 
-  constructor(api: CertsApi, logger: Logger, options: { webhookConfiguration: string; periodMs?: number }) {
+  private readonly onChange: (() => void) | undefined;
+  private key = '';
+
+  /** onChange: the configurations changed (someone re-applied the manifests: the leader re-arms them). */
+  constructor(api: CertsApi, logger: Logger, options: { webhookConfiguration: string; periodMs?: number; onChange?: () => void }) {
     this.api = api;
+    this.onChange = options.onChange;
     this.logger = logger;
     this.name = options.webhookConfiguration;
     this.periodMs = options.periodMs ?? 5_000;
@@ -123,6 +128,12 @@ export class InjectedTrust {
       const kinds: WebhookKind[] = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
       this.configs = await Promise.all(kinds.map((k) => this.api.getWebhookConfiguration(k, this.name)));
       this.trust = injectedTrust(this.configs);
+      const key = this.configs.map((c) => c?.metadata.resourceVersion ?? '-').join('/');
+      if (key !== this.key) {
+        const first = this.key === '';
+        this.key = key;
+        if (!first) this.onChange?.();
+      }
     } catch (err) {
       // Keep the last answer: readiness must not flap because one read failed.
       this.logger.debug({ event: 'certificate.trust_read_failed', err: (err as Error).message }, 'could not read the webhook configurations');

@@ -1,0 +1,26 @@
+{{/* The labels the kustomize base puts on every object (and nothing Helm-specific, so the two render the same). */}}
+{{- define "netfence.labels" -}}
+app.kubernetes.io/name: netfence
+app.kubernetes.io/part-of: netfence
+{{- end }}
+
+{{/* Namespaces the webhooks never see: the release namespace and the configured ones. */}}
+{{- define "netfence.namespaceSelector" -}}
+namespaceSelector:
+  matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: {{ prepend .Values.excludedNamespaces .Release.Namespace | uniq | toJson }}
+{{- end }}
+
+{{- define "netfence.validate" -}}
+{{- if not (has .Values.certificates.mode (list "self-managed" "cert-manager")) }}
+{{- fail (printf "certificates.mode %q: must be self-managed or cert-manager" .Values.certificates.mode) }}
+{{- end }}
+{{- if not (has .Values.failurePolicy (list "Fail" "Ignore")) }}
+{{- fail (printf "failurePolicy %q: must be Fail or Ignore" .Values.failurePolicy) }}
+{{- end }}
+{{- if or (lt (int .Values.timeoutSeconds) 1) (gt (int .Values.timeoutSeconds) 30) }}
+{{- fail (printf "timeoutSeconds %v: must be between 1 and 30" .Values.timeoutSeconds) }}
+{{- end }}
+{{- end }}
