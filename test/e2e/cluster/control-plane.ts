@@ -88,6 +88,10 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   throw new Error(`${what} not ready after ${timeoutMs} ms; see ${log}`);
 }
 
+export function buildBinaries(): string {
+  return execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -100,8 +104,8 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
-  const bin = execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+/** Starts etcd and kube-apiserver from `bin` (the folder build.sh prints; built when not given). */
+export async function startControlPlane(bin = buildBinaries()): Promise<ControlPlane> {
   const versions = {
     kubeApiserver: execFileSync(join(bin, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).trim(),
     etcd: execFileSync(join(bin, 'etcd'), ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim(),
