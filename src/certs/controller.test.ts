@@ -3,8 +3,15 @@ import { createLogger } from '../log.ts';
 import { bundleVerifies, fingerprintOf, splitPem, type AuthorityPolicy } from './authority.ts';
 import { CertificateController, defaultGenerator } from './controller.ts';
 import { defaultServingNames } from './generate.ts';
-import { ApiError, type CertsApi, type Endpoint, type Secret, type WebhookKind } from './kube-api.ts';
+import { type CertsApi, type Endpoint, type Secret, type WebhookKind } from './kube-api.ts';
 import { authorityFromData } from './secret.ts';
+import { KubeApiError } from '../kube/client.ts';
+
+class ApiError extends KubeApiError {
+  constructor(status: number, message: string) {
+    super(status, 'Conflict', message);
+  }
+}
 import { injectedTrust, type WebhookConfiguration } from './webhooks.ts';
 
 // An in-process API with resourceVersion semantics: a write carrying a stale version is a 409,

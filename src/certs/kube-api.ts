@@ -1,5 +1,4 @@
-import { RequestContext, HttpMethod, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import type { KubeClient } from '../kube/client.ts';
 import type { WebhookConfiguration } from './webhooks.ts';
 
 // The API calls of the certificate controller and of a replica following the Secret, behind an
@@ -36,14 +35,6 @@ export interface CertsApi {
   serviceEndpoints(namespace: string, service: string): Promise<Endpoint[]>;
 }
 
-export class ApiError extends Error {
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 const webhookPath = (kind: WebhookKind): string =>
   `/apis/admissionregistration.k8s.io/v1/${kind === 'ValidatingWebhookConfiguration' ? 'validatingwebhookconfigurations' : 'mutatingwebhookconfigurations'}`;
 
@@ -55,45 +46,19 @@ interface EndpointSliceList {
   }>;
 }
 
-export function certsApi(kc: KubeConfig): CertsApi {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig has no current cluster');
-  async function call<T>(method: HttpMethod, path: string, body?: unknown): Promise<T | undefined> {
-    const ctx = new RequestContext(`${server}${path}`, method);
-    await kc.applySecurityAuthentication(ctx);
-    const headers = { ...ctx.getHeaders(), accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) };
-    const res = await fetch(`${server}${path}`, {
-      method,
-      headers,
-      dispatcher: ctx.getDispatcher(),
-      ...(body ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    if (res.status === 404 && method === HttpMethod.GET) return undefined;
-    if (res.status >= 300) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // not a Status object: keep the body
-      }
-      throw new ApiError(res.status, `${method} ${path}: ${res.status} ${message.slice(0, 500)}`);
-    }
-    return JSON.parse(text) as T;
-  }
-  const must = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('empty answer from the API server');
+export function certsApi(client: KubeClient): CertsApi {
+  const must = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`${what}: not found`);
     return v;
   };
   return {
-    getSecret: (ns, name) => call<Secret>(HttpMethod.GET, `/api/v1/namespaces/${ns}/secrets/${name}`),
-    createSecret: async (s) => must(await call<Secret>(HttpMethod.POST, `/api/v1/namespaces/${s.metadata.namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', ...s })),
-    replaceSecret: async (s) => must(await call<Secret>(HttpMethod.PUT, `/api/v1/namespaces/${s.metadata.namespace}/secrets/${s.metadata.name}`, { apiVersion: 'v1', kind: 'Secret', ...s })),
-    getWebhookConfiguration: (kind, name) => call<WebhookConfiguration>(HttpMethod.GET, `${webhookPath(kind)}/${name}`),
-    replaceWebhookConfiguration: async (c) => must(await call<WebhookConfiguration>(HttpMethod.PUT, `${webhookPath(c.kind)}/${c.metadata.name}`, c)),
+    getSecret: (ns, name) => client.get<Secret>(`/api/v1/namespaces/${ns}/secrets/${name}`),
+    createSecret: (s) => client.create<Secret>(`/api/v1/namespaces/${s.metadata.namespace}/secrets`, { apiVersion: 'v1', kind: 'Secret', ...s }),
+    replaceSecret: (s) => client.replace<Secret>(`/api/v1/namespaces/${s.metadata.namespace}/secrets/${s.metadata.name}`, { apiVersion: 'v1', kind: 'Secret', ...s }),
+    getWebhookConfiguration: (kind, name) => client.get<WebhookConfiguration>(`${webhookPath(kind)}/${name}`),
+    replaceWebhookConfiguration: (c) => client.replace<WebhookConfiguration>(`${webhookPath(c.kind)}/${c.metadata.name}`, c),
     serviceEndpoints: async (ns, service) => {
-      const list = must(await call<EndpointSliceList>(HttpMethod.GET, `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`));
+      const list = must(await client.get<EndpointSliceList>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${service}` }), 'EndpointSlices');
       const out: Endpoint[] = [];
       for (const slice of list.items) {
         if (slice.addressType === 'FQDN') continue;
@@ -109,4 +74,4 @@ export function certsApi(kc: KubeConfig): CertsApi {
   };
 }
 
-export const statusCode = (err: unknown): number | undefined => (err instanceof ApiError ? err.code : undefined);
+export { statusOf as statusCode } from '../kube/client.ts';

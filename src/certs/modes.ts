@@ -6,6 +6,7 @@ import { ServingCertificate } from '../server/serving-cert.ts';
 import { CertificateController } from './controller.ts';
 import { ensureServingCert } from './files.ts';
 import type { ServingNames } from './generate.ts';
+import { KubeClient } from '../kube/client.ts';
 import { certsApi, type CertsApi } from './kube-api.ts';
 import { InjectedTrust, SecretCertSource } from './secret-source.ts';
 
@@ -36,14 +37,13 @@ export interface CertificateSetup {
   startLive?: (leader: { isLeader(): boolean; on(e: 'started', f: () => void): unknown }, readiness: Readiness, namespaceSelector?: () => LabelSelector | undefined) => { stop(): Promise<void> };
 }
 
-export function setUpCertificates(options: CertificateOptions, logger: Logger, kc: KubeConfig | undefined): CertificateSetup {
+export async function setUpCertificates(options: CertificateOptions, logger: Logger, kc: KubeConfig | undefined): Promise<CertificateSetup> {
   if (options.certSecret && !kc) {
     throw new Error(`--cert-secret ${options.certSecret} needs a cluster (--kubeconfig, KUBECONFIG, or running in a pod); use --cert-dir without one`);
   }
-  let api: CertsApi | undefined;
+  const api: CertsApi | undefined = kc ? certsApi(await KubeClient.fromKubeConfig(kc)) : undefined;
   let certificate: ServingCertificate;
-  if (options.certSecret && kc) {
-    api = certsApi(kc);
+  if (options.certSecret && kc && api) {
     certificate = new ServingCertificate(new SecretCertSource(kc, api, logger, { namespace: options.namespace, name: options.certSecret, names: options.names }));
   } else {
     const { generated } = ensureServingCert(options.certDir, options.names);
@@ -52,8 +52,8 @@ export function setUpCertificates(options: CertificateOptions, logger: Logger, k
     }
     certificate = new ServingCertificate(options.certDir);
   }
-  if (!kc) return { certificate };
-  const cluster = api ?? certsApi(kc);
+  if (!kc || !api) return { certificate };
+  const cluster = api;
   return {
     certificate,
     startLive: (leader, readiness, namespaceSelector) => {

@@ -163,7 +163,7 @@ export async function serve(args: string[]): Promise<number> {
   if (options.certSecret && !kc) {
     throw new UsageError(`--cert-secret ${options.certSecret}: self-managed certificates need a cluster (--kubeconfig, KUBECONFIG, or running in a pod) and no --snapshot; use --cert-dir without one`);
   }
-  const certs = setUpCertificates(
+  const certs = await setUpCertificates(
     { ...options, namespace: options.netfenceNamespace, names: defaultServingNames(options.netfenceNamespace, options.service) },
     logger,
     kc,

@@ -11,7 +11,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { signedBy, splitPem } from '../../src/certs/authority.ts';
 import { REPO } from '../helpers/cli.ts';
 import { freePort, kubeconfigYaml } from './cluster/control-plane.ts';
-import { cluster, eventually, kubectl, kubectlOk } from './helpers.ts';
+import { cluster, eventually, kubectl, kubectlOk, useControlPlane } from './helpers.ts';
 
 // Installing netfence as a platform engineer would: from the Helm chart with its defaults and
 // from the plain manifests, with no manual step, then certificate renewal and CA rotation under
@@ -224,6 +224,8 @@ async function injectedAndArmed(): Promise<void> {
     45_000,
   );
 }
+
+useControlPlane();
 
 beforeAll(() => {
   helmBin = execFileSync('bash', [join(REPO, 'tools/helm/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
