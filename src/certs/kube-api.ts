@@ -31,7 +31,7 @@ export interface CertsApi {
   getWebhookConfiguration(kind: WebhookKind, name: string): Promise<WebhookConfiguration | undefined>;
   /** Carries metadata.resourceVersion: 409 when someone wrote in between. */
   replaceWebhookConfiguration(config: WebhookConfiguration): Promise<WebhookConfiguration>;
-  /** The addresses of the Service's endpoints (ready or not, terminating ones left out). */
+  /** The addresses (IPs, or names for FQDN slices) of the Service's endpoints, ready or not, terminating ones left out. */
   serviceEndpoints(namespace: string, service: string): Promise<Endpoint[]>;
 }
 
@@ -61,7 +61,6 @@ export function certsApi(client: KubeClient): CertsApi {
       const list = must(await client.get<EndpointSliceList>(`/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, { labelSelector: `kubernetes.io/service-name=${service}` }), 'EndpointSlices');
       const out: Endpoint[] = [];
       for (const slice of list.items) {
-        if (slice.addressType === 'FQDN') continue;
         const port = slice.ports?.[0]?.port;
         if (!port) continue;
         for (const e of slice.endpoints ?? []) {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,27 @@ function helmOk(args: string[]): string {
   const r = helm(args);
   if (r.status !== 0) throw new Error(`helm ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
+}
+
+/** helm without blocking the event loop: traffic generated in this process goes on meanwhile. */
+function helmAsync(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(helmBin, [...args, '--kubeconfig', cluster().kubeconfig], { cwd: REPO, encoding: 'utf8', env: helmEnv, timeout: 120_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`helm ${args.join(' ')} failed: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** The failurePolicy of every entry, read without blocking the event loop. */
+function policiesAsync(): Promise<string[]> {
+  return Promise.all(
+    KINDS.map(
+      (k) =>
+        new Promise<string[]>((resolve) => {
+          execFile('kubectl', ['--kubeconfig', cluster().kubeconfig, 'get', k, 'netfence', '-o', 'jsonpath={.webhooks[*].failurePolicy}'], { encoding: 'utf8' }, (err, out) => resolve(err ? ['(unreadable)'] : out.split(' ')));
+        }),
+    ),
+  ).then((r) => r.flat());
 }
 
 type Obj = Record<string, any>;
@@ -143,14 +164,19 @@ function credentials(): void {
   writeFileSync(saKubeconfig, kubeconfigYaml(cluster().server, cluster().caCert, { token }), { mode: 0o600 });
 }
 
-/** EndpointSlices for the Service, one per replica (their ports differ), as the endpoints controller would write them. */
+/**
+ * EndpointSlices for the Service, one per replica (their ports differ), as the endpoints
+ * controller would write them. The API server refuses loopback addresses in IPv4 slices, so
+ * these are FQDN slices whose name is the dotted loopback address, which the resolver returns
+ * as it is.
+ */
 function endpointSlices(rs: Replica[]): void {
   for (const r of rs) {
     const slice = {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: `netfence-${r.name}`, namespace: NS, labels: { 'kubernetes.io/service-name': 'netfence' } },
-      addressType: 'IPv4',
+      addressType: 'FQDN',
       ports: [{ name: 'https', port: r.port, protocol: 'TCP' }],
       endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
     };
@@ -255,7 +281,7 @@ describe('installing netfence', () => {
   });
 
   it('both renders pass a server-side dry run', () => {
-    kubectlOk(['create', 'namespace', NS]);
+    kubectlOk(['apply', '-f', 'deploy/namespace.yaml']);
     const chart = kubectl(['apply', '--dry-run=server', '-f', '-'], { input: helmOk(['template', 'netfence', 'deploy/chart', '-n', NS]) });
     expect(chart.stderr).toBe('');
     expect(chart.status).toBe(0);
@@ -338,12 +364,20 @@ describe('from the Helm chart', () => {
   it('helm upgrade keeps the webhooks armed, with their caBundle, and answering', async () => {
     const traffic = load('fenced');
     const policies = new Set<string>();
-    const watch = setInterval(() => entries().forEach((e) => policies.add(e.failurePolicy)), 200);
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const p of await policiesAsync()) policies.add(p);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
     try {
-      helmOk(['upgrade', 'netfence', 'deploy/chart', '-n', NS, '--reuse-values', '--set', 'timeoutSeconds=7']);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await helmAsync(['upgrade', 'netfence', 'deploy/chart', '-n', NS, '--reuse-values', '--set', 'timeoutSeconds=7']);
       await new Promise((r) => setTimeout(r, 2_000));
     } finally {
-      clearInterval(watch);
+      watching = false;
+      await watch;
     }
     const { ok, failures } = await traffic.stop();
     expect(failures).toEqual([]);
