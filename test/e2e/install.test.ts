@@ -9,6 +9,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { signedBy, splitPem } from '../../src/certs/authority.ts';
+import { loadConfigFile } from '../../src/config/load.ts';
 import { REPO } from '../helpers/cli.ts';
 import { freePort, kubeconfigYaml } from './cluster/control-plane.ts';
 import { cluster, eventually, kubectl, kubectlOk, useControlPlane } from './helpers.ts';
@@ -274,6 +275,13 @@ describe('installing netfence', () => {
     // The comparison does see a difference.
     const three = docs(helmOk(['template', 'netfence', 'deploy/chart', '-n', NS, '--set', 'replicas=3']));
     expect(differences(three, plain).map((d) => d.split('\n')[0])).toEqual(['differs: Deployment/netfence-system/netfence']);
+    // One list: excludedNamespaces replaces the config's, and the webhooks follow the config.
+    const custom = docs(helmOk(['template', 'netfence', 'deploy/chart', '-n', NS, '--set', 'excludedNamespaces={kube-system,cert-manager}']));
+    const selectors = custom.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks.map((w: Obj) => w.namespaceSelector.matchExpressions[0].values));
+    expect(selectors).toEqual(Array(4).fill([NS, 'kube-system', 'cert-manager']));
+    const customConfig = join(work, 'custom-config.yaml');
+    writeFileSync(customConfig, custom.find((o) => o.kind === 'ConfigMap')!.data['config.yaml']);
+    expect(loadConfigFile(customConfig).config.excludedNamespaces).toEqual(['kube-system', 'cert-manager']);
     // Bad values are refused with what to do.
     const bad = helm(['template', 'netfence', 'deploy/chart', '--set', 'certificates.mode=manual']);
     expect(bad.status).not.toBe(0);

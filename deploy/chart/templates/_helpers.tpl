@@ -4,13 +4,33 @@ app.kubernetes.io/name: netfence
 app.kubernetes.io/part-of: netfence
 {{- end }}
 
-{{/* Namespaces the webhooks never see: the release namespace and the configured ones. */}}
+{{/*
+The NetfenceConfig text: .Values.config, or the chart's files/config.yaml; with
+.Values.excludedNamespaces set, that list replaces the config's excludedNamespaces.
+*/}}
+{{- define "netfence.config" -}}
+{{- $text := .Values.config | default (.Files.Get "files/config.yaml") -}}
+{{- if kindIs "invalid" .Values.excludedNamespaces -}}
+{{- $text -}}
+{{- else -}}
+{{- $cfg := fromYaml $text -}}
+{{- $_ := set $cfg "excludedNamespaces" .Values.excludedNamespaces -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+Namespaces the webhooks never see: the release namespace and the config's excludedNamespaces
+(the built-in ones when the config names none), so that the config is the one list.
+*/}}
 {{- define "netfence.namespaceSelector" -}}
+{{- $cfg := fromYaml (include "netfence.config" .) -}}
+{{- $excluded := $cfg.excludedNamespaces | default (list "kube-system" "kube-public" "kube-node-lease") -}}
 namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
       operator: NotIn
-      values: {{ prepend .Values.excludedNamespaces .Release.Namespace | uniq | toJson }}
+      values: {{ prepend $excluded .Release.Namespace | uniq | toJson }}
 {{- end }}
 
 {{- define "netfence.validate" -}}
