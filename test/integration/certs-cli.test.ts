@@ -21,3 +21,20 @@ describe('netfence certs never replaces a CA by accident', () => {
     expect(readFileSync(join(out, 'ca.crt'), 'utf8')).not.toBe(ca);
   });
 });
+
+describe('netfence serve: certificate flags', () => {
+  it('bad certificate flags are usage errors (exit 2) that say what to do', () => {
+    const cases: Array<[string[], string]> = [
+      [['--failure-policy', 'Maybe'], '--failure-policy Maybe: must be Fail or Ignore'],
+      [['--ca-validity', '1h', '--serving-validity', '1h'], '--ca-validity 1h: must be at least twice --serving-validity 1h'],
+      [['--serving-validity', '90'], '--serving-validity 90: not a duration (a number and a unit: ms, s, m, h or d, e.g. 2160h)'],
+      [['--serving-validity', '5s'], '--serving-validity 5s: at least 10s'],
+      [['--cert-secret', 'netfence-certs', '--snapshot', 'test/fixtures/manifests/shop.yaml'], '--cert-secret netfence-certs: self-managed certificates need a cluster'],
+    ];
+    for (const [flags, message] of cases) {
+      const r = runCli(['serve', '--port', '0', ...flags]);
+      expect(r.stderr, flags.join(' ')).toContain(message);
+      expect(r.status, flags.join(' ')).toBe(2);
+    }
+  }, 120_000);
+});
