@@ -10,6 +10,16 @@ import type { AdmissionRequest } from '../admission/review.ts';
 export const DECISION_EVENT = 'admission.decision';
 export const DECISION_SCHEMA = 1;
 
+/**
+ * How the client that posted the review was authenticated: `authenticated` only when it
+ * presented a certificate verified against `serve --client-ca`, with the certificate's subject.
+ * Without it, `user` and `groups` are whatever the client claimed.
+ */
+export interface ClientIdentity {
+  authenticated: boolean;
+  subject?: string;
+}
+
 export interface DecisionRecord {
   event: typeof DECISION_EVENT;
   schema: typeof DECISION_SCHEMA;
@@ -25,11 +35,15 @@ export interface DecisionRecord {
   name: string;
   user: string;
   groups: string[];
+  /** Who posted the review: only an authenticated client can be the API server. */
+  client: ClientIdentity;
   dryRun: boolean;
   violations: Violation[];
   exemptions: ExemptionUse[];
   /** Warnings that are not rule violations. */
   warnings: string[];
+  /** Items left out of the capped lists above (bounds.ts); present only when something was. */
+  omitted?: { violations: number; exemptions: number; warnings: number; groups: number };
   /** True when the request was allowed without evaluation (excluded namespace). */
   excluded: boolean;
   /** Set when the decision failed with an internal error and was denied (fail closed). */

@@ -1,4 +1,12 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const OTHER = 'other';
+const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
+const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const DECISIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'deny']);
+/** The versions netfence's webhooks register for every kind (deploy/webhooks.yaml). */
+export const REVIEW_VERSIONS: readonly string[] = ['v1'];
 
 /**
  * Every metric netfence exports, on a registry of its own (never prom-client's global one), so
@@ -30,6 +38,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // status is always a code netfence itself chose (400, 401, 408, 413, 415, ...), never copied.
   readonly badRequests = new Counter({
     name: 'netfence_bad_requests_total',
     help: 'Requests answered 4xx because the body was not an AdmissionReview (or too large).',
@@ -66,7 +75,7 @@ export class Metrics {
 
   readonly watchRestarts = new Counter({
     name: 'netfence_cluster_watch_restarts_total',
-    help: 'Watches of the live cluster view restarted, by resource and reason (error, expired, silent, closed).',
+    help: 'Watches of the live cluster view restarted, by resource and reason: error (failed; resumed after a backoff), expired (410: listed again), silent (dead connection), closed (ended early by the API server). A watch ending at its own timeout is not a restart.',
     labelNames: ['resource', 'reason'] as const,
     registers: [this.registry],
   });
@@ -106,8 +115,52 @@ export class Metrics {
     },
   });
 
+  // The longest event-loop delay since start: admission waits that long, whatever the cause
+  // (a cache sync, a relist, a reconcile pass). prom-client's own lag metrics reset per scrape.
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  readonly eventLoopMaxStall = new Gauge({
+    name: 'netfence_event_loop_max_stall_seconds',
+    help: 'Longest event-loop delay since start (10 ms sampling), seconds.',
+    registers: [this.registry],
+    collect: () => {
+      this.eventLoopMaxStall.set(this.loopDelay.max / 1e9);
+    },
+  });
+
+  private kubeSource: (() => { connectionsOpened: number; requests: Record<string, number> }) | undefined;
+
+  readonly kubeRequests = new Counter({
+    name: 'netfence_kube_api_requests_total',
+    help: 'Requests sent to the Kubernetes API server, by verb (get, list, watch, create, update, patch, delete).',
+    labelNames: ['verb'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.kubeSource) return;
+      this.kubeRequests.reset();
+      for (const [verb, n] of Object.entries(this.kubeSource().requests)) this.kubeRequests.labels(verb).inc(n);
+    },
+  });
+
+  readonly kubeConnections = new Counter({
+    name: 'netfence_kube_api_connections_opened_total',
+    help: 'Connections opened to the Kubernetes API server (all requests share one keep-alive pool).',
+    registers: [this.registry],
+    collect: () => {
+      if (!this.kubeSource) return;
+      this.kubeConnections.reset();
+      this.kubeConnections.inc(this.kubeSource().connectionsOpened);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'netfence_' });
+    this.loopDelay.enable();
+  }
+
+  /** API client counters are read at scrape time. */
+  observeKubeClient(source: () => { connectionsOpened: number; requests: Record<string, number> }): void {
+    this.kubeSource = source;
   }
 
   /** Staleness is read at scrape time from the live view. */
@@ -115,13 +168,40 @@ export class Metrics {
     this.stalenessSource = source;
   }
 
+  /**
+   * The values the `kind` label may take: the kinds netfence judges. Every label value comes
+   * from a fixed set: a label copied from requests would let any client that reaches the port
+   * create series without bound (200,000 made-up kinds once took RSS to 1.1 GB).
+   */
+  private reviewKinds: ReadonlySet<string> = new Set();
+
+  /**
+   * The kinds netfence has handlers for, as `group/version/kind` labels at the versions its
+   * webhooks register (`v1`; with `matchPolicy: Equivalent` the API server converts every
+   * request to it). Any other kind is counted as `other`.
+   */
+  setReviewKinds(kinds: Iterable<{ group: string; kind: string }>, versions: readonly string[] = REVIEW_VERSIONS): void {
+    const labels = new Set<string>();
+    for (const { group, kind } of kinds) for (const version of versions) labels.add(`${group || 'core'}/${version}/${kind}`);
+    this.reviewKinds = labels;
+  }
+
   // Label children cached by their values: resolving labels on every observation hashes and
-  // validates them each time, on the hot path of every review.
+  // validates them each time, on the hot path of every review. Bounded: every label is from a
+  // fixed set.
   private readonly reviewChildren = new Map<string, { inc(): void }>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
-  /** One answered review: its count by labels and its duration. */
-  countReview(endpoint: string, kind: string, operation: string, decision: string, seconds: number): void {
+  /**
+   * One answered review: its count by labels and its duration. `kind` is `group/version/kind`,
+   * `other` when netfence has no handler for it; endpoint, operation and decision are checked
+   * by the decoder and the decision, and counted as `other` should anything else arrive.
+   */
+  countReview(endpoint: string, gvk: string, operation: string, decision: string, seconds: number): void {
+    if (!ENDPOINTS.has(endpoint)) endpoint = OTHER;
+    if (!OPERATIONS.has(operation)) operation = OTHER;
+    if (!DECISIONS.has(decision)) decision = OTHER;
+    const kind = this.reviewKinds.has(gvk) ? gvk : OTHER;
     const key = `${endpoint}\0${kind}\0${operation}\0${decision}`;
     let counter = this.reviewChildren.get(key);
     if (!counter) {

@@ -1,4 +1,3 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { LabelSelector } from '../k8s/types.ts';
 import type { Readiness } from '../server/readiness.ts';
@@ -6,7 +5,7 @@ import { ServingCertificate } from '../server/serving-cert.ts';
 import { CertificateController } from './controller.ts';
 import { ensureServingCert } from './files.ts';
 import type { ServingNames } from './generate.ts';
-import { KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import { certsApi, type CertsApi } from './kube-api.ts';
 import { InjectedTrust, SecretCertSource } from './secret-source.ts';
 
@@ -37,14 +36,14 @@ export interface CertificateSetup {
   startLive?: (leader: { isLeader(): boolean; on(e: 'started', f: () => void): unknown }, readiness: Readiness, namespaceSelector?: () => LabelSelector | undefined) => { stop(): Promise<void> };
 }
 
-export async function setUpCertificates(options: CertificateOptions, logger: Logger, kc: KubeConfig | undefined): Promise<CertificateSetup> {
-  if (options.certSecret && !kc) {
+export async function setUpCertificates(options: CertificateOptions, logger: Logger, client: KubeClient | undefined): Promise<CertificateSetup> {
+  if (options.certSecret && !client) {
     throw new Error(`--cert-secret ${options.certSecret} needs a cluster (--kubeconfig, KUBECONFIG, or running in a pod); use --cert-dir without one`);
   }
-  const api: CertsApi | undefined = kc ? certsApi(await KubeClient.fromKubeConfig(kc)) : undefined;
+  const api: CertsApi | undefined = client ? certsApi(client) : undefined;
   let certificate: ServingCertificate;
-  if (options.certSecret && kc && api) {
-    certificate = new ServingCertificate(new SecretCertSource(kc, api, logger, { namespace: options.namespace, name: options.certSecret, names: options.names }));
+  if (options.certSecret && client && api) {
+    certificate = new ServingCertificate(new SecretCertSource(client, logger, { namespace: options.namespace, name: options.certSecret, names: options.names }));
   } else {
     const { generated } = ensureServingCert(options.certDir, options.names);
     if (generated) {
@@ -52,7 +51,7 @@ export async function setUpCertificates(options: CertificateOptions, logger: Log
     }
     certificate = new ServingCertificate(options.certDir);
   }
-  if (!kc || !api) return { certificate };
+  if (!api) return { certificate };
   const cluster = api;
   return {
     certificate,

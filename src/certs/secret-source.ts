@@ -1,6 +1,7 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Reflector } from '../cluster/reflector.ts';
+import type { KubeClient } from '../kube/client.ts';
+import type { KubeObject } from '../k8s/types.ts';
 import type { CertPair, CertSource } from '../server/serving-cert.ts';
 import { bundleVerifies } from './authority.ts';
 import { generateCA, generateServingCert, type ServingNames } from './generate.ts';
@@ -24,28 +25,33 @@ export class SecretCertSource implements CertSource {
   private readonly reflector: Reflector;
   private readonly logger: Logger;
 
-  constructor(kc: KubeConfig, api: CertsApi, logger: Logger, options: { namespace: string; name: string; names: ServingNames }) {
+  constructor(client: KubeClient, logger: Logger, options: { namespace: string; name: string; names: ServingNames }) {
     const { namespace, name } = options;
     this.description = `Secret ${namespace}/${name}`;
     this.logger = logger;
     const placeholderCA = generateCA('netfence-placeholder-ca', 1);
     const placeholder = generateServingCert(placeholderCA, options.names, 1);
     this.pair = { cert: placeholder.certPem, key: placeholder.keyPem };
-    this.reflector = new Reflector(kc, logger, {
+    // A list and watch of this one Secret (the field selector on its name is what lets RBAC
+    // grant them by resourceNames).
+    let version: string | undefined;
+    this.reflector = new Reflector(client, logger, {
       resource: 'secret',
-      watchPath: `/api/v1/namespaces/${namespace}/secrets?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`,
-      list: async () => {
-        const s = await api.getSecret(namespace, name);
-        return { items: s ? [s] : [], resourceVersion: s?.metadata.resourceVersion ?? '' };
-      },
-      replace: (items) => {
-        if (items[0]) this.take(items[0]);
-      },
-      upsert: (item) => this.take(item),
-      remove: () => {
-        // Keep serving what we have: the leader recreates the Secret, and dropping a good
-        // certificate would only fail requests.
-        this.logger.warn({ event: 'certificate.secret_deleted', secret: this.description }, 'the certificate Secret was deleted; serving the last certificate until it is recreated');
+      path: `/api/v1/namespaces/${namespace}/secrets?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`,
+      store: {
+        versionOf: (ns, n) => (ns === namespace && n === name ? version : undefined),
+        upsert: (object: KubeObject) => {
+          if (object.metadata?.name !== name) return;
+          version = object.metadata?.resourceVersion;
+          this.take(object);
+        },
+        remove: () => {
+          version = undefined;
+          // Keep serving what we have: the leader recreates the Secret, and dropping a good
+          // certificate would only fail requests.
+          this.logger.warn({ event: 'certificate.secret_deleted', secret: this.description }, 'the certificate Secret was deleted; serving the last certificate until it is recreated');
+        },
+        keys: () => (version !== undefined ? [[namespace, name] as const] : []),
       },
     });
   }

@@ -5,6 +5,31 @@ import type { Exemption, Rule } from '../config/types.ts';
 export interface Finding {
   path: string;
   message: string;
+  /** Further findings of the same rule, counted but not described (see FindingList). */
+  more?: number;
+}
+
+/** Findings a rule describes in full for one object; past them, findings are only counted. */
+export const FINDINGS_DESCRIBED = 100;
+
+/**
+ * The findings of one rule on one object. A 3 MiB policy can break a rule 100,000 times: the
+ * first FINDINGS_DESCRIBED get a message (built only then), the rest are counted on the last
+ * one, so the work past them is the check alone.
+ */
+export class FindingList {
+  private readonly items: Finding[] = [];
+  private more = 0;
+
+  add(path: string, message: () => string): void {
+    if (this.items.length < FINDINGS_DESCRIBED) this.items.push({ path, message: message() });
+    else this.more++;
+  }
+
+  list(): Finding[] {
+    if (this.more > 0) this.items[this.items.length - 1] = { ...this.items[this.items.length - 1]!, more: this.more };
+    return this.items;
+  }
 }
 
 /**
@@ -34,7 +59,7 @@ export function judge(
       });
       if (!expired) continue;
     }
-    for (const f of list) violations.push({ rule: rule.id, mode: rule.mode, path: f.path, message: f.message });
+    for (const f of list) violations.push({ rule: rule.id, mode: rule.mode, path: f.path, message: f.message, ...(f.more ? { more: f.more } : {}) });
   }
   return { violations, exemptions };
 }

@@ -37,7 +37,8 @@ describe('netfence check', () => {
       'NetworkPolicy/ledger-from-partner:warn',
       'Deployment/api:allow',
     ]);
-    expect(out.results[4].source).toEqual({ file: FILE, document: 4, path: '' });
+    // Documents are numbered from 1, as in the text output.
+    expect(out.results[4].source).toEqual({ file: FILE, document: 5, path: '', line: 24 });
   });
 
   it('exits 0 when clean (warnings allowed) and uses --config', () => {
@@ -53,7 +54,7 @@ describe('netfence check', () => {
   it('judges pods against the policies in the same files (not default-deny: denied)', () => {
     const file = join(tempDir(), 'pod.yaml');
     writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: lonely}\nspec: {containers: [{name: c, image: x}]}\n');
-    const r = runCli(['check', '-f', file]);
+    const r = runCli(['check', '-f', file, '--no-baseline']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('[require-default-deny] metadata.namespace: namespace lonely is not default-deny');
   });
