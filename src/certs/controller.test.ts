@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { bundleVerifies, fingerprintOf, splitPem, type AuthorityPolicy } from './authority.ts';
 import { CertificateController, defaultGenerator } from './controller.ts';
+import { InjectedTrust } from './secret-source.ts';
 import { defaultServingNames } from './generate.ts';
 import { type CertsApi, type Endpoint, type Secret, type WebhookKind } from './kube-api.ts';
 import { authorityFromData } from './secret.ts';
@@ -214,5 +215,25 @@ describe('CertificateController', () => {
     await c.reconcile();
     expect(JSON.stringify([...api.configs.values()].map((k) => k.webhooks!.map((w) => w.clientConfig)))).toBe(before);
     expect(configs(api).flatMap((k) => k.webhooks!.map((w) => w.failurePolicy))).toEqual(['Fail', 'Fail', 'Fail', 'Fail']);
+  });
+});
+
+describe('InjectedTrust (the certificateTrusted readiness check)', () => {
+  it('not ready before a read; ready when no configuration is installed; else only when the caBundle verifies the certificate', async () => {
+    const api = new FakeApi();
+    const trust = new InjectedTrust(api, logger, { webhookConfiguration: 'netfence' });
+    const ca = defaultGenerator.ca(new Date(), 30 * DAY);
+    const serving = defaultGenerator.serving(ca, defaultServingNames(), new Date(), 10 * DAY);
+    expect(trust.trusts(serving.certPem)).toBe(false);
+    await trust.refresh();
+    expect(trust.trusts(serving.certPem)).toBe(false);
+    for (const k of api.configs.values()) for (const w of k.webhooks!) w.clientConfig.caBundle = Buffer.from(ca.certPem).toString('base64');
+    await trust.refresh();
+    expect(trust.trusts(serving.certPem)).toBe(true);
+    const other = defaultGenerator.serving(defaultGenerator.ca(new Date(), 30 * DAY), defaultServingNames(), new Date(), 10 * DAY);
+    expect(trust.trusts(other.certPem)).toBe(false);
+    api.configs.clear();
+    await trust.refresh();
+    expect(trust.trusts(other.certPem)).toBe(true);
   });
 });

@@ -62,7 +62,7 @@ export async function setUpCertificates(options: CertificateOptions, logger: Log
       const resyncMs = Math.min(10_000, Math.max(500, options.servingValidityMs / 20));
       let kick = (): void => {};
       const trust = new InjectedTrust(cluster, logger, { webhookConfiguration: options.webhookConfiguration, periodMs: Math.min(2_000, resyncMs), onChange: () => kick() });
-      readiness.add('certificateTrusted', () => trust.verifies(certificate.current().cert));
+      readiness.add('certificateTrusted', () => trust.trusts(certificate.current().cert));
       const localReady = (): boolean => Object.entries(readiness.report().checks).every(([name, ok]) => name === 'certificateTrusted' || ok);
       const controller = new CertificateController({
         api: cluster,

@@ -97,6 +97,8 @@ export class SecretCertSource implements CertSource {
 export class InjectedTrust {
   private trust: string[] = [];
   private configs: Array<WebhookConfiguration | undefined> = [];
+  /** Whether the configurations have been read at least once. */
+  private read = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly api: CertsApi;
   private readonly name: string;
@@ -134,6 +136,7 @@ export class InjectedTrust {
       const kinds: WebhookKind[] = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'];
       this.configs = await Promise.all(kinds.map((k) => this.api.getWebhookConfiguration(k, this.name)));
       this.trust = injectedTrust(this.configs);
+      this.read = true;
       const key = this.configs.map((c) => c?.metadata.resourceVersion ?? '-').join('/');
       if (key !== this.key) {
         const first = this.key === '';
@@ -152,5 +155,15 @@ export class InjectedTrust {
 
   verifies(certPem: string, now = new Date()): boolean {
     return bundleVerifies(this.trust, certPem, now);
+  }
+
+  /**
+   * The readiness check: the configurations were read, and either none is installed (nothing
+   * calls netfence through a caBundle: a run against a cluster without the webhooks) or their
+   * caBundle verifies the certificate. A read that keeps failing (RBAC) keeps it not ready.
+   */
+  trusts(certPem: string, now = new Date()): boolean {
+    if (!this.read) return false;
+    return this.configs.every((c) => !c) || this.verifies(certPem, now);
   }
 }
