@@ -69,6 +69,18 @@ function pods(ns: string): Array<Record<string, unknown>> {
   }));
 }
 
+/**
+ * Requests the API server has served (its apiserver_request_total, every client), less the
+ * bench's own: what netfence asked, whichever client library made the call.
+ */
+async function serverRequests(client: KubeClient): Promise<number> {
+  const text = await client.getText('/metrics');
+  let n = 0;
+  for (const line of text.split('\n')) if (line.startsWith('apiserver_request_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  const own = Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
+  return n - own;
+}
+
 /** Counts one NetworkPolicy name across all namespaces (paginated). */
 async function countPolicies(client: KubeClient, name: string, prefix = ''): Promise<number> {
   let n = 0;
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
     const certs = spawnSync(process.execPath, [join(REPO, 'src/cli/main.ts'), 'certs', '--out', join(work, 'certs')], { cwd: REPO, encoding: 'utf8' });
     if (certs.status !== 0) throw new Error(`netfence certs failed: ${certs.stderr}`);
     const apiBefore = client.stats();
+    const serverBefore = await serverRequests(client);
     t = performance.now();
     child = spawn(
       process.execPath,
@@ -160,11 +173,13 @@ async function main(): Promise<void> {
     }
     const baselined = performance.now() - t;
     const afterStart = await scrape(port);
+    const serverAfterStart = await serverRequests(client);
     console.log(`every namespace has its baseline after ${fmt(baselined)}; RSS peak ${rssPeakMb(pid).peak.toFixed(0)} MB; longest stall so far ${await stall()}`);
 
     // Idle: nothing changes; count what netfence asks of the API server.
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const afterIdle = await scrape(port);
+    const serverAfterIdle = await serverRequests(client);
     console.log(`idle ${idleSeconds} s: RSS ${rssPeakMb(pid).rss.toFixed(0)} MB; longest stall so far ${await stall()}`);
 
     // Burst: new namespaces at once; time from create to their allow-DNS policy.
@@ -196,10 +211,10 @@ async function main(): Promise<void> {
 
     const reqs = (m: Map<string, number>): number => sum(m, 'netfence_kube_api_requests_total');
     if (!withBaseline) console.log('(--no-baseline: namespaces carry no baseline labels, so the reconciler idles; baseline and burst figures do not apply)');
-    console.log(`\n| size | ready after | RSS at ready → peak | heap peak | longest event-loop stall | baseline for every namespace | connections opened | API requests (start → baselines) | API requests while idle (${idleSeconds} s) | burst of ${burstSize}: p50 / p99 |`);
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`\n| size | ready after | RSS at ready → peak | heap peak | longest event-loop stall | baseline for every namespace | connections opened | API requests (start → baselines) | API requests while idle (${idleSeconds} s) | all clients, as the API server counts them: start / idle | burst of ${burstSize}: p50 / p99 |`);
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     console.log(
-      `| ${namespaces} ns / ${namespaces * 4} policies / ${namespaces * 10} pods | ${fmt(ready)} | ${atReady.rss.toFixed(0)} → ${mem.peak.toFixed(0)} MB | ${(heapPeak / 2 ** 20).toFixed(0)} MB | ${((end.get('netfence_event_loop_max_stall_seconds') ?? NaN) * 1000).toFixed(0)} ms | ${fmt(baselined)} | ${end.get('netfence_kube_api_connections_opened_total')} | ${reqs(afterStart)} | ${reqs(afterIdle) - reqs(afterStart)} | ${latencies.length === 0 ? 'n/a' : `${latencies.length < burst.length ? `${burst.length - latencies.length} never got one; ` : ''}${fmt(pct(latencies, 50))} / ${fmt(pct(latencies, 99))}`} |`,
+      `| ${namespaces} ns / ${namespaces * 4} policies / ${namespaces * 10} pods | ${fmt(ready)} | ${atReady.rss.toFixed(0)} → ${mem.peak.toFixed(0)} MB | ${(heapPeak / 2 ** 20).toFixed(0)} MB | ${((end.get('netfence_event_loop_max_stall_seconds') ?? NaN) * 1000).toFixed(0)} ms | ${fmt(baselined)} | ${end.get('netfence_kube_api_connections_opened_total')} | ${reqs(afterStart)} | ${reqs(afterIdle) - reqs(afterStart)} | ${serverAfterStart - serverBefore} / ${serverAfterIdle - serverAfterStart} | ${latencies.length === 0 ? 'n/a' : `${latencies.length < burst.length ? `${burst.length - latencies.length} never got one; ` : ''}${fmt(pct(latencies, 50))} / ${fmt(pct(latencies, 99))}`} |`,
     );
     console.log(`\nrequests by verb at the end: ${[...end].filter(([k]) => k.startsWith('netfence_kube_api_requests_total')).map(([k, v]) => `${/verb="(\w+)"/.exec(k)?.[1]}=${v}`).join(' ')}`);
     console.log(`watch restarts: ${[...end].filter(([k]) => k.startsWith('netfence_cluster_watch_restarts_total')).map(([k, v]) => `${k.slice(k.indexOf('{'))}=${v}`).join(' ') || 'none'}`);

@@ -97,8 +97,9 @@ export class Admission {
     const durationMs = performance.now() - started;
     const kind = gvkString(request.kind);
     this.deps.metrics.countReview(endpoint, kind, request.operation, decision, durationMs / 1000);
-    // The record is built only when it is written: allows are not logged unless configured.
-    if (decision !== 'allow' || error !== undefined || loaded.config.decisionLog.logAllowed) {
+    // The record is built only when it is written: allows are not logged unless configured,
+    // but an allow with violations (audit mode, or a namespace not adopted) always is.
+    if (decision !== 'allow' || verdict.violations.length > 0 || error !== undefined || loaded.config.decisionLog.logAllowed) {
       // Every field is typed and bounded (bounds.ts): what the request carried is never copied whole.
       const groups = boundedGroups(request.userInfo.groups);
       const violations = boundedViolations(verdict.violations);

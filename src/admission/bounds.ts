@@ -113,7 +113,14 @@ export function boundedViolations(list: readonly Violation[]): { items: Violatio
   let total = 0;
   for (const v of list) total += 1 + (v.more ?? 0);
   return {
-    items: items.map((v) => ({ rule: cut(v.rule, BOUNDS.identityRunes), mode: v.mode, path: cut(v.path, BOUNDS.recordRunes), message: cut(v.message, BOUNDS.recordRunes) })),
+    items: items.map((v) => ({
+      rule: cut(v.rule, BOUNDS.identityRunes),
+      mode: v.mode,
+      path: cut(v.path, BOUNDS.recordRunes),
+      message: cut(v.message, BOUNDS.recordRunes),
+      // Why an enforce or warn rule was recorded in audit mode (a namespace not adopted).
+      ...(v.downgraded ? { downgraded: v.downgraded } : {}),
+    })),
     omitted: total - items.length,
   };
 }

@@ -29,6 +29,11 @@ export interface Violation {
   message: string;
   /** Further violations of the same rule on this object, counted but not described. */
   more?: number;
+  /**
+   * Present when the rule's configured mode was lowered to audit: the namespace is not
+   * adopted (src/rules/scope.ts). `mode` is then `audit`; `from` is the configured mode.
+   */
+  downgraded?: { from: Mode; reason: 'namespace-not-adopted' };
 }
 
 /** How many violations a list stands for, the counted ones included. */

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[], io: CliIO) => numb
   reach: async () => (await import('./reach.ts')).reach,
   exposure: async () => (await import('./exposure.ts')).exposure,
   diff: async () => (await import('./diff.ts')).diff,
+  adopt: async () => (await import('./adopt.ts')).adopt,
 };
 
 /** A closed stdout (`netfence reach … | head -1`) is not an error: the answer stands. */

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
 import { BaselineCaches } from '../baseline/caches.ts';
+import { TierReport } from '../audit/tier-report.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
@@ -20,6 +21,7 @@ import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
 import { builtInConfig, ConfigError, loadConfigFile } from '../config/load.ts';
+import { webhookNamespaceSelector } from '../config/exclusions.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
@@ -273,7 +275,9 @@ export async function serve(args: string[]): Promise<number> {
   });
   certificate.watch();
   config.watch();
-  const certController = live && certs.startLive ? certs.startLive(live.leader, readiness) : undefined;
+  // The leader keeps the webhooks' namespaceSelector equal to the config's exclusions.
+  const certController = live && certs.startLive ? certs.startLive(live.leader, readiness, () => webhookNamespaceSelector(config.current().config, options.netfenceNamespace)) : undefined;
+  const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
   logger.info(
@@ -307,6 +311,7 @@ export async function serve(args: string[]): Promise<number> {
       deadline.unref();
       certificate.close();
       config.close();
+      tierReport.close();
       void live?.controller.stop();
       live?.caches.stop();
       // The lease is given up at once, so that another replica takes over the reconciler.

@@ -19,11 +19,18 @@ describe('organisation rules (fixtures: test/fixtures/rules)', () => {
     const { response, decision } = buildResponse(ctx.request, verdict);
     expect(verdict.violations.map((v) => `${v.rule}:${v.path}`).sort()).toEqual([...c.expect.violations].sort());
     expect(decision).toBe(c.expect.decision);
+    const downgraded = verdict.violations.filter((v) => v.downgraded).map((v) => `${v.rule}:${v.downgraded!.from}`);
+    expect([...new Set(downgraded)].sort()).toEqual([...(c.expect.downgraded ?? [])].sort());
+    for (const v of verdict.violations) if (v.downgraded) expect(v.mode).toBe('audit');
     expect(verdict.exemptions.map((e) => `${e.id}:${e.status}`)).toEqual(c.expect.exemptions ?? []);
     if (c.expect.warnings !== undefined) expect(response.warnings ?? []).toHaveLength(c.expect.warnings);
     if (c.expect.message !== undefined) {
       const text = response.status?.message ?? verdict.violations.map((v) => v.message).join('\n');
       expect(text).toContain(c.expect.message);
+    }
+    if (c.expect.notMessage !== undefined) {
+      const text = response.status?.message ?? verdict.violations.map((v) => v.message).join('\n');
+      expect(text).not.toContain(c.expect.notMessage);
     }
     if (decision === 'deny') {
       // Every denial names each enforced rule and its path, for kubectl's output.

@@ -278,7 +278,7 @@ describe('installing netfence', () => {
     // One list: excludedNamespaces replaces the config's, and the webhooks follow the config.
     const custom = docs(helmOk(['template', 'netfence', 'deploy/chart', '-n', NS, '--set', 'excludedNamespaces={kube-system,cert-manager}']));
     const selectors = custom.filter((o) => o.kind.endsWith('WebhookConfiguration')).flatMap((o) => o.webhooks.map((w: Obj) => w.namespaceSelector.matchExpressions[0].values));
-    expect(selectors).toEqual(Array(4).fill([NS, 'kube-system', 'cert-manager']));
+    expect(selectors).toEqual(Array(4).fill(['cert-manager', 'kube-system', NS]));
     const customConfig = join(work, 'custom-config.yaml');
     writeFileSync(customConfig, custom.find((o) => o.kind === 'ConfigMap')!.data['config.yaml']);
     expect(loadConfigFile(customConfig).config.excludedNamespaces).toEqual(['kube-system', 'cert-manager']);

@@ -59,6 +59,18 @@ describe('netfence check', () => {
     expect(r.stdout).toContain('[require-default-deny] metadata.namespace: namespace lonely is not default-deny');
   });
 
+  it('warns about a tier that selects no pod of the manifests (pods and pod templates count)', () => {
+    const clean = runCli(['check', '-f', FILE]);
+    expect(clean.stdout).not.toContain('selects no pod');
+    const file = join(tempDir(), 'other-labels.yaml');
+    writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: shop}\nspec: {template: {metadata: {labels: {app.kubernetes.io/component: database}}}}\n');
+    const r = runCli(['check', '-f', file]);
+    expect(r.stdout).toContain('warning: tier data (tier=data) selects no pod in the manifests: the rules that name it (data-no-ingress-from-anywhere, data-no-egress-to-internet, data-only-from-logic) apply to no pod');
+    expect(r.stdout).toContain('warning: tier logic (tier=logic) selects no pod in the manifests: the rules that name it (data-only-from-logic) apply to no pod');
+    const json = JSON.parse(runCli(['check', '-f', file, '-o', 'json']).stdout);
+    expect(json.warnings).toHaveLength(2);
+  });
+
   it('exits 2 on bad input with file, document and field path', () => {
     const file = join(tempDir(), 'bad.yaml');
     writeFileSync(file, 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {matchExpressions: [{key: a, operator: Equals}]}\n');

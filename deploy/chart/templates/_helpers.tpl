@@ -30,7 +30,7 @@ namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
       operator: NotIn
-      values: {{ prepend $excluded .Release.Namespace | uniq | toJson }}
+      values: {{ prepend $excluded .Release.Namespace | uniq | sortAlpha | toJson }}
 {{- end }}
 
 {{- define "netfence.validate" -}}
