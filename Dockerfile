@@ -22,8 +22,9 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
-# Nothing is written at run time: certificates and config are mounted (a Secret and a
-# ConfigMap), logs go to stdout, so the root filesystem can be read-only.
+# Nothing is written at run time: certificates are read from the API (self-managed, the
+# default of deploy/) or mounted (cert-manager), the config is a mounted ConfigMap, logs go to
+# stdout, so the root filesystem can be read-only.
 USER 65532:65532
 EXPOSE 8443
 ENTRYPOINT ["node", "/app/dist/cli/main.js"]

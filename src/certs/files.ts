@@ -33,8 +33,18 @@ function write(path: string, content: string, mode: number): void {
   }
 }
 
-/** Writes a new CA and a serving certificate signed by it (`netfence certs`). */
-export function writeCertBundle(dir: string, names: ServingNames, includeCAKey = true): { ca: KeyPair; serving: KeyPair } {
+/** Thrown when writing would replace an existing CA that was not asked to be replaced. */
+export class ExistingCAError extends Error {}
+
+/**
+ * Writes a new CA and a serving certificate signed by it (`netfence certs`). An existing CA is
+ * never replaced unless `force`: every caBundle made from it would stop verifying.
+ */
+export function writeCertBundle(dir: string, names: ServingNames, includeCAKey = true, force = false): { ca: KeyPair; serving: KeyPair } {
+  const existing = [CA_CERT, CA_KEY].map((f) => join(dir, f)).filter((f) => existsSync(f));
+  if (existing.length > 0 && !force) {
+    throw new ExistingCAError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; a new CA would break every caBundle made from it. Keep it, choose another --out, or pass --force to replace it`);
+  }
   mkdirSync(dir, { recursive: true });
   const ca = generateCA();
   const serving = generateServingCert(ca, names);
@@ -61,7 +71,7 @@ export function ensureServingCert(dir: string, names: ServingNames): { generated
   }
   try {
     // serve persists no CA key: nobody should sign with a key left behind in a cert dir.
-    writeCertBundle(dir, names, false);
+    writeCertBundle(dir, names, false, true);
   } catch (err) {
     throw new Error(`cannot write certificates into ${dir} (${(err as Error).message}); mount a Secret with tls.crt and tls.key there, or point --cert-dir at a writable directory`);
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { writeCertBundle } from '../certs/files.ts';
+import { ExistingCAError, writeCertBundle } from '../certs/files.ts';
 import { certificateExpiry, defaultServingNames, mergeServingNames } from '../certs/generate.ts';
 import { UsageError } from './usage.ts';
 
@@ -14,6 +14,7 @@ export function certs(args: string[], out: (line: string) => void): number {
       dns: { type: 'string', multiple: true },
       ip: { type: 'string', multiple: true },
       namespace: { type: 'string', default: 'netfence-system' },
+      force: { type: 'boolean', default: false },
     },
   });
   let names;
@@ -22,7 +23,13 @@ export function certs(args: string[], out: (line: string) => void): number {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { serving } = writeCertBundle(values.out, names);
+  let serving;
+  try {
+    ({ serving } = writeCertBundle(values.out, names, true, values.force));
+  } catch (err) {
+    if (err instanceof ExistingCAError) throw new UsageError(err.message);
+    throw err;
+  }
   out(`wrote ca.crt, ca.key, tls.crt, tls.key to ${values.out}`);
   out(`serving certificate for ${[...names.dnsNames, ...names.ips].join(', ')}, valid until ${certificateExpiry(serving.certPem).toISOString()}`);
   out(`caBundle for the webhook configurations: base64 -w0 ${values.out}/ca.crt`);

@@ -13,18 +13,18 @@ import { baselineTemplates } from '../baseline/plan.ts';
 import { LeaderElector } from '../baseline/leader.ts';
 import { LiveClusterView } from '../cluster/live.ts';
 import { KubeClient } from '../kube/client.ts';
-import { loadKubeConfig, loadTransport } from '../kube/config.ts';
+import { loadTransport } from '../kube/config.ts';
 import { defaultHandlers } from '../admission/registry.ts';
-import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
+import { parseDuration, setUpCertificates } from '../certs/modes.ts';
 import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
 import { builtInConfig, ConfigError, loadConfigFile } from '../config/load.ts';
+import { webhookNamespaceSelector } from '../config/exclusions.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
-import { ServingCertificate } from '../server/serving-cert.ts';
 import { UsageError } from './usage.ts';
 
 /**
@@ -51,6 +51,13 @@ export interface ServeOptions {
   snapshots: string[];
   kubeconfig?: string;
   netfenceNamespace: string;
+  /** Self-managed certificates in this Secret; without it, files in certDir. */
+  certSecret?: string;
+  webhookConfiguration: string;
+  service: string;
+  failurePolicy: 'Fail' | 'Ignore';
+  caValidityMs: number;
+  servingValidityMs: number;
   /** Drain window after SIGTERM, in milliseconds. */
   shutdownDelayMs: number;
   /** PEM of the CA that verifies the API server's client certificate (`--client-ca`). */
@@ -60,7 +67,7 @@ export interface ServeOptions {
 }
 
 /** `10s`, `2.5s`, `500ms` or a bare number of seconds; bounded so a typo cannot hang shutdown. */
-function parseDuration(flag: string, text: string, maxMs: number): number {
+function parseShutdownDelay(flag: string, text: string, maxMs: number): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
   const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
   if (!Number.isFinite(ms) || ms > maxMs) {
@@ -81,6 +88,12 @@ export function parseServeArgs(args: string[]): ServeOptions {
       'cert-dir': { type: 'string', default: 'certs' },
       snapshot: { type: 'string', multiple: true },
       kubeconfig: { type: 'string' },
+      'cert-secret': { type: 'string' },
+      'webhook-configuration': { type: 'string', default: 'netfence' },
+      service: { type: 'string', default: 'netfence' },
+      'failure-policy': { type: 'string', default: 'Fail' },
+      'ca-validity': { type: 'string', default: '26280h' },
+      'serving-validity': { type: 'string', default: '2160h' },
       'shutdown-delay': { type: 'string', default: `${DEFAULT_SHUTDOWN_DELAY_MS / 1000}s` },
       'client-ca': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -90,6 +103,18 @@ export function parseServeArgs(args: string[]): ServeOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port ${values.port}: must be a port number between 0 and 65535`);
   }
+  const failurePolicy = values['failure-policy'];
+  if (failurePolicy !== 'Fail' && failurePolicy !== 'Ignore') throw new UsageError(`--failure-policy ${failurePolicy}: must be Fail or Ignore`);
+  let caValidityMs: number;
+  let servingValidityMs: number;
+  try {
+    caValidityMs = parseDuration('--ca-validity', values['ca-validity']);
+    servingValidityMs = parseDuration('--serving-validity', values['serving-validity']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  // The CA is rotated when a third of its life is left; a serving certificate must fit in that.
+  if (caValidityMs < 2 * servingValidityMs) throw new UsageError(`--ca-validity ${values['ca-validity']}: must be at least twice --serving-validity ${values['serving-validity']}`);
   let maxConnections: number | undefined;
   if (values['max-connections'] !== undefined) {
     maxConnections = Number(values['max-connections']);
@@ -102,6 +127,12 @@ export function parseServeArgs(args: string[]): ServeOptions {
     clientCA = readClientCA(values['client-ca']);
   }
   return {
+    ...(values['cert-secret'] !== undefined ? { certSecret: values['cert-secret'] } : {}),
+    webhookConfiguration: values['webhook-configuration'],
+    service: values.service,
+    failurePolicy,
+    caValidityMs,
+    servingValidityMs,
     ...(values.config !== undefined ? { config: values.config } : {}),
     port,
     host: values.host,
@@ -109,7 +140,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     snapshots: values.snapshot ?? [],
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     netfenceNamespace: process.env.POD_NAMESPACE || 'netfence-system',
-    shutdownDelayMs: parseDuration('--shutdown-delay', values['shutdown-delay'], 120_000),
+    shutdownDelayMs: parseShutdownDelay('--shutdown-delay', values['shutdown-delay'], 120_000),
     ...(clientCA !== undefined ? { clientCA, clientCAFile: values['client-ca'] } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
   };
@@ -144,12 +175,11 @@ interface LiveParts {
 /** The Lease that elects the one replica that writes baseline policies. */
 export const BASELINE_LEASE = 'netfence-baseline';
 
-async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
+async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient): Promise<LiveParts> {
   // One client, one connection pool, for everything netfence asks the API server: the live
-  // view, the reconciler, its informers, Events and the Lease. The rate limit bounds how fast
-  // baselines are written (two writes per namespace by default): 200 new namespaces need 2 s
-  // of it at most (the burst covers half), 5,000 bare namespaces about 100 s.
-  const client = new KubeClient(await loadTransport(options.kubeconfig), { qps: 100, burst: 200 });
+  // view, the reconciler, its informers, Events, the Lease and the certificates. The rate limit
+  // bounds how fast baselines are written (two writes per namespace by default): 200 new
+  // namespaces need 2 s of it at most (the burst covers half), 5,000 bare namespaces about 100 s.
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
@@ -193,13 +223,17 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   return { view, leader, controller, caches, client };
 }
 
-async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<{ view: ClusterView; live?: LiveParts }> {
+function wantsCluster(options: ServeOptions): boolean {
+  return options.snapshots.length === 0 && !!(options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST);
+}
+
+async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient | undefined): Promise<{ view: ClusterView; live?: LiveParts }> {
   if (options.snapshots.length > 0) {
     // Validated like check and reach: a snapshot policy the API server would refuse is bad input.
     return { view: loadClusterInput(options.snapshots, `snapshot ${options.snapshots.join(', ')}`).view };
   }
-  if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
-    const live = await startLive(options, logger, metrics, config);
+  if (client) {
+    const live = await startLive(options, logger, metrics, config, client);
     return { view: live.view, live };
   }
   logger.warn(
@@ -215,15 +249,20 @@ export async function serve(args: string[]): Promise<number> {
   const logger = createLogger();
   const loaded = options.config ? loadConfigFile(options.config) : builtInConfig();
   const config = new ConfigStore(loaded, options.config);
-  const { generated } = ensureServingCert(options.certDir, defaultServingNames(options.netfenceNamespace));
-  if (generated) {
-    logger.info({ event: 'certificate.generated', dir: options.certDir }, `generated a CA and a serving certificate in ${options.certDir}; give ca.crt to the API server as caBundle`);
+  const client = wantsCluster(options) ? new KubeClient(await loadTransport(options.kubeconfig), { qps: 100, burst: 200 }) : undefined;
+  if (options.certSecret && !client) {
+    throw new UsageError(`--cert-secret ${options.certSecret}: self-managed certificates need a cluster (--kubeconfig, KUBECONFIG, or running in a pod) and no --snapshot; use --cert-dir without one`);
   }
-  const certificate = new ServingCertificate(options.certDir);
+  const certs = await setUpCertificates(
+    { ...options, namespace: options.netfenceNamespace, names: defaultServingNames(options.netfenceNamespace, options.service) },
+    logger,
+    client,
+  );
+  const { certificate } = certs;
   const metrics = new Metrics();
-  const { view: cluster, live } = await clusterView(options, logger, metrics, config);
+  const { view: cluster, live } = await clusterView(options, logger, metrics, config, client);
 
-  const { app, beginDrain } = buildApp({
+  const { app, beginDrain, readiness } = buildApp({
     logger,
     config,
     cluster,
@@ -236,6 +275,8 @@ export async function serve(args: string[]): Promise<number> {
   });
   certificate.watch();
   config.watch();
+  // The leader keeps the webhooks' namespaceSelector equal to the config's exclusions.
+  const certController = live && certs.startLive ? certs.startLive(live.leader, readiness, () => webhookNamespaceSelector(config.current().config, options.netfenceNamespace)) : undefined;
   const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
@@ -247,6 +288,7 @@ export async function serve(args: string[]): Promise<number> {
       configSource: loaded.source,
       cluster: cluster.describe(),
       certificateExpires: certificate.expiry().toISOString(),
+      certificateSource: certificate.source.description,
       clientCA: options.clientCAFile ?? null,
       shutdownDelayMs: options.shutdownDelayMs,
     },
@@ -273,7 +315,7 @@ export async function serve(args: string[]): Promise<number> {
       void live?.controller.stop();
       live?.caches.stop();
       // The lease is given up at once, so that another replica takes over the reconciler.
-      const leaderStopped = live?.leader.stop().catch((err: unknown) => {
+      const leaderStopped = (certController?.stop() ?? Promise.resolve()).then(() => live?.leader.stop()).catch((err: unknown) => {
         logger.warn({ event: 'leader.release_failed', err }, 'could not give up the baseline Lease; it expires by itself');
       });
       // 2. Close: stop listening, close idle connections, wait for requests in flight.

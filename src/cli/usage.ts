@@ -8,10 +8,11 @@ export class UsageError extends Error {
 
 /** One paragraph per command: `netfence COMMAND --help` prints it, `netfence help` all of them. */
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
-  serve: `netfence serve [--config F] [--port 8443] [--host 0.0.0.0] [--cert-dir certs] [--snapshot F]... [--kubeconfig F]
-    runs the admission webhook over HTTPS`,
-  certs: `netfence certs [--out DIR] [--dns NAME]... [--ip IP]... [--namespace netfence-system]
-    writes a CA and a serving certificate`,
+  serve: `netfence serve [--config F] [--port 8443] [--host 0.0.0.0] [--cert-dir certs | --cert-secret NAME] [--snapshot F]... [--kubeconfig F]
+    [--webhook-configuration netfence] [--service netfence] [--failure-policy Fail|Ignore] [--ca-validity 26280h] [--serving-validity 2160h]
+    runs the admission webhook over HTTPS; --cert-secret: self-managed certificates in that Secret (needs a cluster)`,
+  certs: `netfence certs [--out DIR] [--dns NAME]... [--ip IP]... [--namespace netfence-system] [--force]
+    writes a CA and a serving certificate; an existing CA is replaced only with --force`,
   check: `netfence check -f FILE... [--kubeconfig F | --live] [--config F] [--no-baseline] [-o text|json|sarif|junit]
     judges the manifests as admission would, assuming the baseline policies netfence keeps in
     the namespaces it manages (--no-baseline: only what the files and cluster hold); with a

@@ -3,11 +3,33 @@ import { createHash } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { certFiles, readServingCert } from '../certs/files.ts';
 import { certificateExpiry } from '../certs/generate.ts';
-import { watchFiles, type FileWatch, type FileWatchOptions } from '../util/file-watch.ts';
+import { watchFiles, type FileWatchOptions } from '../util/file-watch.ts';
 
 export interface CertPair {
   cert: string;
   key: string;
+}
+
+/**
+ * Where the serving certificate comes from: files in a cert dir (a Secret mounted by the
+ * kubelet, cert-manager's or `netfence certs`'), or the Secret netfence manages itself, read
+ * through the API (certs/secret-source.ts). read() throws when there is nothing usable.
+ */
+export interface CertSource {
+  readonly description: string;
+  read(): CertPair;
+  watch(onChange: () => void, options?: FileWatchOptions): { close(): void };
+}
+
+export function fileCertSource(dir: string): CertSource {
+  return {
+    description: dir,
+    read: () => readServingCert(dir),
+    watch: (onChange, options) => {
+      const files = certFiles(dir);
+      return watchFiles([files.cert, files.key], onChange, options);
+    },
+  };
 }
 
 interface ServingCertificateEvents {
@@ -16,23 +38,24 @@ interface ServingCertificateEvents {
 }
 
 /**
- * The serving certificate, read from a cert dir and re-read when the files change (a Secret
- * rotated by cert-manager). A pair that does not load (a key that does not match its
- * certificate, a file caught half-written) is refused and the previous pair stays in use, so a
- * rotation can never take the webhook down.
+ * The serving certificate, read from its source and re-read when the source changes (a
+ * rotated Secret). A pair that does not load (a key that does not match its certificate, a
+ * file caught half-written) is refused and the previous pair stays in use, so a rotation can
+ * never take the webhook down.
  */
 export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
-  readonly dir: string;
+  readonly source: CertSource;
   private pair: CertPair;
   private fingerprint: string;
   /** The pair last tried: a refused pair is not tried (and counted) again until it changes. */
   private lastAttempt: string;
-  private watcher: FileWatch | undefined;
+  private watcher: { close(): void } | undefined;
 
-  constructor(dir: string) {
+  /** A cert dir, or another source. */
+  constructor(source: string | CertSource) {
     super();
-    this.dir = dir;
-    this.pair = readServingCert(dir);
+    this.source = typeof source === 'string' ? fileCertSource(source) : source;
+    this.pair = this.source.read();
     check(this.pair);
     this.fingerprint = fingerprintOf(this.pair);
     this.lastAttempt = this.fingerprint;
@@ -49,7 +72,7 @@ export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
   reload(): void {
     let next: CertPair;
     try {
-      next = readServingCert(this.dir);
+      next = this.source.read();
       const attempt = fingerprintOf(next);
       if (attempt === this.lastAttempt) return;
       this.lastAttempt = attempt;
@@ -66,8 +89,7 @@ export class ServingCertificate extends EventEmitter<ServingCertificateEvents> {
 
   watch(options?: FileWatchOptions): void {
     if (this.watcher) return;
-    const files = certFiles(this.dir);
-    this.watcher = watchFiles([files.cert, files.key], () => this.reload(), options);
+    this.watcher = this.source.watch(() => this.reload(), options);
   }
 
   close(): void {

@@ -7,22 +7,28 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Folder holding the kube-apiserver and etcd binaries (built once, cached). */
     e2eBin: string;
+    /** The helm binary (tools/helm/build.sh: built once from Go modules, cached). */
+    helmBin: string;
   }
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 
+/** Runs a build script that prints the folder or file it built (or found in the cache) last. */
+function build(script: string): string {
+  return execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+}
+
 /**
- * Builds (or finds in the cache) kube-apiserver and etcd once for the whole suite. Each test
+ * Builds (or finds in the cache) kube-apiserver, etcd and helm once for the whole suite. Each test
  * file then starts a control plane of its own (helpers.ts `useControlPlane`), so that files
  * can run in parallel without seeing each other's webhooks and objects.
  */
 export function setup(project: TestProject): void {
-  const bin = execFileSync('bash', [join(HERE, 'cluster', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    .trim()
-    .split('\n')
-    .pop()!;
+  const bin = build(join(HERE, 'cluster', 'build.sh'));
+  const helm = build(join(HERE, '..', '..', 'tools', 'helm', 'build.sh'));
   const version = (args: string[], file: string): string => execFileSync(join(bin, file), args, { encoding: 'utf8' }).split('\n')[0]!.trim();
   console.log(`e2e binaries: ${version(['--version'], 'kube-apiserver')} (kube-apiserver), ${version(['--version'], 'etcd')}, in ${bin}`);
   project.provide('e2eBin', bin);
+  project.provide('helmBin', helm);
 }

@@ -115,7 +115,7 @@ describe('netfence certs: private keys are 0600, existing files included', () =>
     const out = join(tempDir(), 'certs');
     mkdirSync(out);
     for (const name of ['tls.key', 'ca.key', 'tls.crt']) writeFileSync(join(out, name), 'old\n', { mode: 0o666 });
-    const r = runCli(['certs', '--out', out]);
+    const r = runCli(['certs', '--out', out, '--force']);
     expect(r.status, r.stderr).toBe(0);
     expect(statSync(join(out, 'tls.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(out, 'ca.key')).mode & 0o777).toBe(0o600);
