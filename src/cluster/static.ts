@@ -1,7 +1,8 @@
 import { bareNamespace, namespaceInfo, podInfo } from '../k8s/objects.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
 import type { ManifestObject } from './manifests.ts';
-import type { ClusterView } from './view.ts';
+import { POD_TEMPLATE_PATHS } from '../rules/subjects.ts';
+import type { ClusterView, WorkloadInfo } from './view.ts';
 
 /**
  * A ClusterView fixed at construction: Namespaces, Pods and NetworkPolicies read from
@@ -12,6 +13,7 @@ export class StaticClusterView implements ClusterView {
   private readonly namespaceByName = new Map<string, NamespaceInfo>();
   private readonly podsByNamespace = new Map<string, PodInfo[]>();
   private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();
+  private readonly workloadsByNamespace = new Map<string, WorkloadInfo[]>();
   private readonly origin: string;
 
   constructor(objects: readonly ManifestObject[], origin = 'static snapshot') {
@@ -40,8 +42,15 @@ export class StaticClusterView implements ClusterView {
           push(this.policiesByNamespace, namespace, policy);
           break;
         }
-        default:
+        default: {
           if (object.metadata?.namespace) referenced.add(object.metadata.namespace);
+          const group = (object.apiVersion ?? '').includes('/') ? object.apiVersion!.split('/')[0] : '';
+          if (POD_TEMPLATE_PATHS[`${group}/${object.kind}`]) {
+            const namespace = object.metadata?.namespace ?? 'default';
+            referenced.add(namespace);
+            push(this.workloadsByNamespace, namespace, { namespace, name: object.metadata?.name ?? '', object });
+          }
+        }
       }
     }
     for (const name of referenced) {
@@ -67,6 +76,10 @@ export class StaticClusterView implements ClusterView {
 
   networkPolicies(namespace: string): readonly NetworkPolicy[] {
     return this.policiesByNamespace.get(namespace) ?? NONE;
+  }
+
+  workloads(namespace: string): readonly WorkloadInfo[] {
+    return this.workloadsByNamespace.get(namespace) ?? NONE;
   }
 
   synced(): boolean {

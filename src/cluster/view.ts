@@ -1,4 +1,15 @@
-import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+import type { KubeObject, NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+
+/**
+ * A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) as the audit judges
+ * it: `object` needs only apiVersion, kind, metadata (name, namespace, uid) and the pod
+ * template's labels and container ports, at the path admission reads them from.
+ */
+export interface WorkloadInfo {
+  namespace: string;
+  name: string;
+  object: KubeObject;
+}
 
 /**
  * What the decisions know of the cluster. Two implementations: a static one from manifest
@@ -11,6 +22,11 @@ export interface ClusterView {
   namespaces(): readonly NamespaceInfo[];
   pods(namespace: string): readonly PodInfo[];
   networkPolicies(namespace: string): readonly NetworkPolicy[];
+  /**
+   * The namespace's workloads, for the background audit only (admission never reads them).
+   * Optional: a view that does not watch workloads leaves it out and the audit judges none.
+   */
+  workloads?(namespace: string): readonly WorkloadInfo[];
   // Derived data (PolicyIndex) is cached by the identity of the lists returned here: both
   // implementations return the same list until it changes, and a new one when it does.
   /** True once the view reflects the cluster (always true for a static view). */
