@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
+import { startAudit } from '../audit/start.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { LeaderElector } from '../baseline/leader.ts';
@@ -69,6 +70,7 @@ interface LiveParts {
   view: LiveClusterView;
   leader: LeaderElector;
   controller: BaselineController;
+  audit: { stop(): Promise<void> };
 }
 
 /** The Lease that elects the one replica that writes baseline policies. */
@@ -98,8 +100,9 @@ function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, conf
   });
   view.start();
   controller.start();
+  const audit = startAudit({ kc, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
   leader.start();
-  return { view, leader, controller };
+  return { view, leader, controller, audit };
 }
 
 function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): { view: ClusterView; live?: LiveParts } {
@@ -174,7 +177,7 @@ export async function serve(args: string[]): Promise<number> {
       live?.controller.stop();
       live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
-      Promise.all([app.close(), live?.leader.stop()]).then(
+      Promise.all([app.close(), live?.leader.stop(), live?.audit.stop()]).then(
         () => {
           clearTimeout(deadline);
           logger.info({ event: 'server.stopped' }, 'stopped');
