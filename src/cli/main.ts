@@ -27,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
       return reach(args, io);
     case 'exposure':
       return exposure(args, io);
+    case 'report':
+      // Loaded on demand: the other commands never pay for the report renderers.
+      return (await import('./report.ts')).report(args, io);
     case undefined:
     case 'help':
     case '--help':

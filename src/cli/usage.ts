@@ -16,6 +16,8 @@ Usage:
   netfence reach  -f FILE... --from SRC --to DST --port N [--protocol TCP|UDP|SCTP] [-o text|json]
                   SRC/DST: namespace/pod-name of a pod in the manifests, or an address outside the cluster
   netfence exposure -f FILE... [--namespace NS] [--tier NAME [--config F]] [-o text|json]
+  netfence report (-f FILE... | --kubeconfig F) [--decisions LOG]... [--config F] [-o html|json|markdown] [--out FILE]
+                  coverage, violations, exemptions, tier reach, who reaches whom, denials: one self-contained file
   netfence help
 
 Exit codes: 0 success (reach: allowed), 1 failure (reach: denied), 2 bad input.`;
