@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeCertBundle } from '../src/certs/files.ts';
 import { defaultServingNames } from '../src/certs/generate.ts';
+import { auditBenchmark } from './audit.ts';
 import { engineBenchmark } from './engine.ts';
 import { memoryBenchmark } from './memory.ts';
 import { runLoad, type LoadResult } from './load.ts';
@@ -97,4 +98,5 @@ async function httpBenchmark(): Promise<void> {
 
 engineBenchmark();
 memoryBenchmark();
+auditBenchmark();
 if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmark();

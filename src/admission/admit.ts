@@ -14,6 +14,7 @@ import {
   type Verdict,
 } from './context.ts';
 import type { Endpoint, HandlerTable } from './handlers.ts';
+import { asBoundedString, BOUNDS, boundedExemptions, boundedGroups, boundedStrings, boundedViolations, cut } from './bounds.ts';
 import { buildResponse, errorResponse } from './respond.ts';
 import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionResponse } from './review.ts';
 
@@ -96,24 +97,31 @@ export class Admission {
     this.deps.metrics.countReview(endpoint, kind, request.operation, decision, durationMs / 1000);
     // The record is built only when it is written: allows are not logged unless configured.
     if (decision !== 'allow' || error !== undefined || loaded.config.decisionLog.logAllowed) {
+      // Every field is typed and bounded (bounds.ts): what the request carried is never copied whole.
+      const groups = boundedGroups(request.userInfo.groups);
+      const violations = boundedViolations(verdict.violations);
+      const exemptions = boundedExemptions(verdict.exemptions);
+      const warnings = boundedStrings(verdict.warnings);
+      const omitted = { violations: violations.omitted, exemptions: exemptions.omitted, warnings: warnings.omitted, groups: groups.omitted };
       const record: DecisionRecord = {
         event: DECISION_EVENT,
         schema: DECISION_SCHEMA,
-        uid: request.uid,
+        uid: asBoundedString(request.uid),
         decision,
         endpoint,
         operation: request.operation,
-        kind,
-        namespace: namespace ?? '',
-        name: request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name || '',
-        user: request.userInfo.username ?? '',
-        groups: request.userInfo.groups ?? [],
+        kind: asBoundedString(kind),
+        namespace: asBoundedString(namespace),
+        name: asBoundedString(request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name),
+        user: asBoundedString(request.userInfo.username),
+        groups: groups.items,
         dryRun: request.dryRun === true,
-        violations: verdict.violations,
-        exemptions: verdict.exemptions,
-        warnings: verdict.warnings,
+        violations: violations.items,
+        exemptions: exemptions.items,
+        warnings: warnings.items,
+        ...(Object.values(omitted).some((n) => n > 0) ? { omitted } : {}),
         excluded,
-        ...(error !== undefined ? { error } : {}),
+        ...(error !== undefined ? { error: cut(error, BOUNDS.recordRunes) } : {}),
         configHash: loaded.hash,
         durationMs: Math.round(durationMs * 1000) / 1000,
       };

@@ -1,22 +1,28 @@
+import { asBoundedString, BOUNDS, boundedWarnings, capList, cut } from './bounds.ts';
 import { diff } from './patch.ts';
 import { decisionOf, type Decision, type Verdict, type Violation } from './context.ts';
 import type { AdmissionRequest, AdmissionResponse } from './review.ts';
 
-/** `NetworkPolicy production/open-data`, `Namespace team-a`, `Pod default/(generated web-)`. */
+/** `NetworkPolicy production/open-data`, `Namespace team-a`, `Pod default/(generated web-)`; every part bounded. */
 export function describeObject(request: AdmissionRequest): string {
   const meta = request.object?.metadata ?? request.oldObject?.metadata;
-  const name = request.name || meta?.name || (meta?.generateName ? `${meta.generateName}*` : '(unnamed)');
-  const ns = request.namespace || meta?.namespace;
-  return `${request.kind.kind} ${ns && request.kind.kind !== 'Namespace' ? `${ns}/` : ''}${name}`;
+  const text = (v: unknown): string => asBoundedString(v);
+  const name = text(request.name) || text(meta?.name) || (meta?.generateName ? `${text(meta.generateName)}*` : '(unnamed)');
+  const ns = text(request.namespace) || text(meta?.namespace);
+  const kind = text(request.kind.kind);
+  return `${kind} ${ns && kind !== 'Namespace' ? `${ns}/` : ''}${name}`;
 }
 
 function formatViolation(v: Violation): string {
-  return `[${v.rule}] ${v.path ? `${v.path}: ` : ''}${v.message}`;
+  return `[${v.rule}] ${v.path ? `${cut(v.path, BOUNDS.violationRunes)}: ` : ''}${cut(v.message, BOUNDS.violationRunes)}`;
 }
 
+/** The denial: the first `BOUNDS.messageViolations` enforced violations, and how many more there are. */
 export function denialMessage(request: AdmissionRequest, violations: readonly Violation[]): string {
   const enforced = violations.filter((v) => v.mode === 'enforce');
-  const lines = enforced.map((v) => `- ${formatViolation(v)}`);
+  const { items, omitted } = capList(enforced, BOUNDS.messageViolations);
+  const lines = items.map((v) => `- ${formatViolation(v)}`);
+  if (omitted > 0) lines.push(`- …and ${omitted} more violation${omitted === 1 ? '' : 's'}; see the decision log (uid ${cut(request.uid, BOUNDS.identityRunes)})`);
   return `netfence denied ${describeObject(request)} (${enforced.length} violation${enforced.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
 }
 
@@ -27,10 +33,10 @@ export function buildResponse(request: AdmissionRequest, verdict: Verdict): { re
   if (decision === 'deny') {
     response.status = { code: 403, reason: 'Forbidden', message: denialMessage(request, verdict.violations) };
   }
-  const warnings = [
-    ...verdict.violations.filter((v) => v.mode === 'warn').map((v) => `netfence: ${formatViolation(v)}`),
-    ...verdict.warnings.map((w) => `netfence: ${w}`),
-  ];
+  const warnings = boundedWarnings<Violation | string>(
+    [...verdict.violations.filter((v) => v.mode === 'warn'), ...verdict.warnings],
+    (w) => `netfence: ${typeof w === 'string' ? w : formatViolation(w)}`,
+  );
   if (warnings.length > 0) response.warnings = warnings;
   if (decision !== 'deny' && verdict.mutated && request.object) {
     const ops = diff(request.object, verdict.mutated);
@@ -53,7 +59,7 @@ export function errorResponse(request: AdmissionRequest, message: string): Admis
     status: {
       code: 500,
       reason: 'InternalError',
-      message: `netfence could not decide on this request (${message}); it was denied to stay safe. Retry; if it persists, check the netfence logs.`,
+      message: `netfence could not decide on this request (${cut(message, BOUNDS.recordRunes)}); it was denied to stay safe. Retry; if it persists, check the netfence logs.`,
     },
   };
 }

@@ -30,6 +30,8 @@ export interface DecisionRecord {
   exemptions: ExemptionUse[];
   /** Warnings that are not rule violations. */
   warnings: string[];
+  /** Items left out of the capped lists above (bounds.ts); present only when something was. */
+  omitted?: { violations: number; exemptions: number; warnings: number; groups: number };
   /** True when the request was allowed without evaluation (excluded namespace). */
   excluded: boolean;
   /** Set when the decision failed with an internal error and was denied (fail closed). */

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -66,7 +67,7 @@ export class Metrics {
 
   readonly watchRestarts = new Counter({
     name: 'netfence_cluster_watch_restarts_total',
-    help: 'Watches of the live cluster view restarted, by resource and reason (error, expired, silent, closed).',
+    help: 'Watches of the live cluster view restarted, by resource and reason: error (failed; resumed after a backoff), expired (410: listed again), silent (dead connection), closed (ended early by the API server). A watch ending at its own timeout is not a restart.',
     labelNames: ['resource', 'reason'] as const,
     registers: [this.registry],
   });
@@ -162,8 +163,52 @@ export class Metrics {
     this.auditSource = source;
   }
 
+  // The longest event-loop delay since start: admission waits that long, whatever the cause
+  // (a cache sync, a relist, a reconcile pass). prom-client's own lag metrics reset per scrape.
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  readonly eventLoopMaxStall = new Gauge({
+    name: 'netfence_event_loop_max_stall_seconds',
+    help: 'Longest event-loop delay since start (10 ms sampling), seconds.',
+    registers: [this.registry],
+    collect: () => {
+      this.eventLoopMaxStall.set(this.loopDelay.max / 1e9);
+    },
+  });
+
+  private kubeSource: (() => { connectionsOpened: number; requests: Record<string, number> }) | undefined;
+
+  readonly kubeRequests = new Counter({
+    name: 'netfence_kube_api_requests_total',
+    help: 'Requests sent to the Kubernetes API server, by verb (get, list, watch, create, update, patch, delete).',
+    labelNames: ['verb'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (!this.kubeSource) return;
+      this.kubeRequests.reset();
+      for (const [verb, n] of Object.entries(this.kubeSource().requests)) this.kubeRequests.labels(verb).inc(n);
+    },
+  });
+
+  readonly kubeConnections = new Counter({
+    name: 'netfence_kube_api_connections_opened_total',
+    help: 'Connections opened to the Kubernetes API server (all requests share one keep-alive pool).',
+    registers: [this.registry],
+    collect: () => {
+      if (!this.kubeSource) return;
+      this.kubeConnections.reset();
+      this.kubeConnections.inc(this.kubeSource().connectionsOpened);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'netfence_' });
+    this.loopDelay.enable();
+  }
+
+  /** API client counters are read at scrape time. */
+  observeKubeClient(source: () => { connectionsOpened: number; requests: Record<string, number> }): void {
+    this.kubeSource = source;
   }
 
   /** Staleness is read at scrape time from the live view. */

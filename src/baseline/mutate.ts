@@ -7,8 +7,10 @@ import type { KubeObject } from '../k8s/types.ts';
  * creator set is never overwritten (the rules judge it); the input is never modified.
  */
 export function withBaseline(namespace: KubeObject, baseline: Pick<Baseline, 'labels' | 'annotations'>): KubeObject {
-  const out = structuredClone(namespace);
-  const metadata = (out.metadata ??= {});
+  // Copies along the changed path only (the object, its metadata, the maps added to): the
+  // rest is shared, read-only, so a namespace with a 3 MiB label map is not cloned whole.
+  const metadata = { ...(namespace.metadata ?? {}) };
+  const out: KubeObject = { ...namespace, metadata };
   for (const [field, wanted] of [['labels', baseline.labels], ['annotations', baseline.annotations]] as const) {
     const entries = Object.entries(wanted);
     if (entries.length === 0) continue;

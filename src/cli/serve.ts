@@ -7,6 +7,7 @@ import { BaselineController } from '../baseline/controller.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { LeaderElector } from '../baseline/leader.ts';
 import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
+import { KubeClient } from '../kube/client.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -76,9 +77,12 @@ interface LiveParts {
 /** The Lease that elects the one replica that writes baseline policies. */
 export const BASELINE_LEASE = 'netfence-baseline';
 
-function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): LiveParts {
+async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
   const kc = loadKubeConfig(options.kubeconfig);
-  const view = new LiveClusterView(kc, logger, { onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
+  // One client, one connection pool, for everything netfence asks the API server.
+  const client = await KubeClient.fromKubeConfig(kc);
+  metrics.observeKubeClient(() => client.stats());
+  const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
   const apis = kubeApis(kc);
   const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
@@ -100,18 +104,18 @@ function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, conf
   });
   view.start();
   controller.start();
-  const audit = startAudit({ kc, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
+  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
   leader.start();
   return { view, leader, controller, audit };
 }
 
-function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): { view: ClusterView; live?: LiveParts } {
+async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<{ view: ClusterView; live?: LiveParts }> {
   if (options.snapshots.length > 0) {
     // Validated like check and reach: a snapshot policy the API server would refuse is bad input.
     return { view: loadClusterInput(options.snapshots, `snapshot ${options.snapshots.join(', ')}`).view };
   }
   if (options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST) {
-    const live = startLive(options, logger, metrics, config);
+    const live = await startLive(options, logger, metrics, config);
     return { view: live.view, live };
   }
   logger.warn(
@@ -133,7 +137,7 @@ export async function serve(args: string[]): Promise<number> {
   }
   const certificate = new ServingCertificate(options.certDir);
   const metrics = new Metrics();
-  const { view: cluster, live } = clusterView(options, logger, metrics, config);
+  const { view: cluster, live } = await clusterView(options, logger, metrics, config);
 
   const { app, readiness } = buildApp({
     logger,
@@ -175,7 +179,7 @@ export async function serve(args: string[]): Promise<number> {
       certificate.close();
       config.close();
       live?.controller.stop();
-      live?.view.stop();
+      void live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
       Promise.all([app.close(), live?.leader.stop(), live?.audit.stop()]).then(
         () => {

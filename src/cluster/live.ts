@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { namespaceInfo, podInfo } from '../k8s/objects.ts';
+import { namespaceInfo, networkPolicyInfo, podInfo } from '../k8s/objects.ts';
 import { type KubeObject, type NamespaceInfo, type NetworkPolicy, type PodInfo } from '../k8s/types.ts';
-import { Reflector, type ListResult } from './reflector.ts';
+import { Reflector, type ListWatchClient, type ReflectorOptions, type ReflectorStore, type RestartReason } from './reflector.ts';
 import type { ClusterView } from './view.ts';
 
 export interface LiveViewEvents {
-  /** A namespace was added or changed. */
+  /** A namespace was added or changed (a relist announces only those that changed). */
   namespace: [string];
   /** A NetworkPolicy was added, changed or deleted. */
   networkpolicy: [namespace: string, name: string];
@@ -24,163 +24,128 @@ export function loadKubeConfig(file?: string): KubeConfig {
   return kc;
 }
 
-/** A NetworkPolicy reduced to what decisions and the reconciler read. */
-function slimPolicy(obj: KubeObject): NetworkPolicy {
-  const m = obj.metadata ?? {};
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: m.name ?? '', namespace: m.namespace ?? '', ...(m.labels ? { labels: m.labels } : {}) },
-    spec: (obj.spec ?? { podSelector: {} }) as NetworkPolicy['spec'],
-  };
-}
-
-function list(promise: Promise<{ items: unknown[]; metadata?: { resourceVersion?: string } }>): Promise<ListResult> {
-  return promise.then((l) => ({ items: l.items, resourceVersion: l.metadata?.resourceVersion ?? '' }));
+interface Entry<T> {
+  value: T;
+  resourceVersion: string;
 }
 
 /**
- * Objects of one kind by namespace. Each namespace's list is replaced, never mutated, when it
- * changes, so that caches keyed on the list (PolicyIndex) see every change.
+ * Objects of one kind by namespace and name, each with its resourceVersion. A namespace's list
+ * is built when read after a change (not on every event), and replaced, never mutated, so that
+ * caches keyed on the list (PolicyIndex) see every change.
  */
 class NamespacedStore<T> {
-  private readonly byNs = new Map<string, Map<string, T>>();
-  private readonly lists = new Map<string, readonly T[]>();
-  private readonly keyOf: (item: T) => { namespace: string; name: string };
+  private readonly byNs = new Map<string, { items: Map<string, Entry<T>>; list: readonly T[] | undefined }>();
+  private count = 0;
 
-  constructor(keyOf: (item: T) => { namespace: string; name: string }) {
-    this.keyOf = keyOf;
+  versionOf(namespace: string, name: string): string | undefined {
+    return this.byNs.get(namespace)?.items.get(name)?.resourceVersion;
   }
 
-  replace(items: readonly T[]): void {
-    this.byNs.clear();
-    this.lists.clear();
-    for (const item of items) this.map(this.keyOf(item).namespace).set(this.keyOf(item).name, item);
-    for (const [ns, m] of this.byNs) this.lists.set(ns, [...m.values()]);
+  get(namespace: string, name: string): T | undefined {
+    return this.byNs.get(namespace)?.items.get(name)?.value;
   }
 
-  put(item: T): void {
-    const { namespace, name } = this.keyOf(item);
-    const m = this.map(namespace);
-    m.set(name, item);
-    this.lists.set(namespace, [...m.values()]);
+  put(namespace: string, name: string, resourceVersion: string, value: T): void {
+    let bucket = this.byNs.get(namespace);
+    if (!bucket) this.byNs.set(namespace, (bucket = { items: new Map(), list: undefined }));
+    if (!bucket.items.has(name)) this.count++;
+    bucket.items.set(name, { value, resourceVersion });
+    bucket.list = undefined;
   }
 
   drop(namespace: string, name: string): boolean {
-    const m = this.byNs.get(namespace);
-    if (!m?.delete(name)) return false;
-    if (m.size === 0) {
-      this.byNs.delete(namespace);
-      this.lists.delete(namespace);
-    } else {
-      this.lists.set(namespace, [...m.values()]);
-    }
+    const bucket = this.byNs.get(namespace);
+    if (!bucket?.items.delete(name)) return false;
+    this.count--;
+    if (bucket.items.size === 0) this.byNs.delete(namespace);
+    else bucket.list = undefined;
     return true;
   }
 
   list(namespace: string): readonly T[] {
-    return this.lists.get(namespace) ?? NONE;
+    const bucket = this.byNs.get(namespace);
+    if (!bucket) return NONE;
+    if (!bucket.list) bucket.list = Object.freeze(Array.from(bucket.items.values(), (e) => e.value));
+    return bucket.list;
+  }
+
+  *keys(): Iterable<readonly [string, string]> {
+    for (const [ns, bucket] of this.byNs) for (const name of bucket.items.keys()) yield [ns, name];
   }
 
   get size(): number {
-    let n = 0;
-    for (const m of this.byNs.values()) n += m.size;
-    return n;
-  }
-
-  private map(namespace: string): Map<string, T> {
-    let m = this.byNs.get(namespace);
-    if (!m) this.byNs.set(namespace, (m = new Map()));
-    return m;
+    return this.count;
   }
 }
 
 /**
+ * A reflector store over a NamespacedStore: reduces each object as it arrives (reduce), and
+ * announces changes (changed).
+ */
+function storeOf<T>(
+  store: NamespacedStore<T>,
+  reduce: (obj: KubeObject) => T,
+  changed: (namespace: string, name: string) => void = () => undefined,
+): ReflectorStore {
+  return {
+    versionOf: (ns, name) => store.versionOf(ns, name),
+    upsert: (obj) => {
+      const ns = obj.metadata?.namespace ?? '';
+      const name = obj.metadata?.name ?? '';
+      store.put(ns, name, obj.metadata?.resourceVersion ?? '', reduce(obj));
+      changed(ns, name);
+    },
+    remove: (ns, name) => {
+      if (store.drop(ns, name)) changed(ns, name);
+    },
+    keys: () => store.keys(),
+  };
+}
+
+export interface LiveViewOptions {
+  /** Caches not heard from for this long make the view not synced (and /readyz fail). */
+  staleAfterMs?: number;
+  onRestart?: (resource: string, reason: RestartReason) => void;
+  /** The API server's address, for describe(). */
+  server?: string;
+  /** Passed to every reflector (page size, watch timeouts, backoff). */
+  reflector?: Pick<ReflectorOptions, 'pageSize' | 'watchTimeoutSeconds' | 'graceMs' | 'minBackoffMs' | 'maxBackoffMs'>;
+}
+
+/**
  * The ClusterView over the live cluster: Namespaces, Pods and NetworkPolicies cached from
- * list+watch, reduced to what decisions need (a pod keeps its labels, container ports and IPs).
- * Decisions read the caches; nothing in the admission path calls the API server.
+ * paginated lists and watches (plain JSON, reduced as they arrive to what decisions read: a pod
+ * keeps its labels, container ports and IPs; a NetworkPolicy its whole spec and the metadata
+ * the reconciler writes with). Decisions read the caches; nothing in the admission path calls
+ * the API server.
  */
 export class LiveClusterView extends EventEmitter<LiveViewEvents> implements ClusterView {
-  private readonly namespacesByName = new Map<string, NamespaceInfo>();
-  private readonly podStore = new NamespacedStore<PodInfo>((p) => p);
-  private readonly policyStore = new NamespacedStore<NetworkPolicy>((p) => p.metadata);
+  private readonly namespaceStore = new NamespacedStore<NamespaceInfo>();
+  private readonly podStore = new NamespacedStore<PodInfo>();
+  private readonly policyStore = new NamespacedStore<NetworkPolicy>();
   private readonly reflectors: Reflector[];
   private readonly server: string;
-  /** Caches not heard from for this long make the view not synced (and /readyz fail). */
   private readonly staleAfterMs: number;
 
-  constructor(
-    kc: KubeConfig,
-    logger: Logger,
-    options: { silenceMs?: number; staleAfterMs?: number; onRestart?: (resource: string, reason: string) => void } = {},
-  ) {
+  constructor(client: ListWatchClient, logger: Logger, options: LiveViewOptions = {}) {
     super();
-    this.server = kc.getCurrentCluster()?.server ?? '(unknown)';
+    this.server = options.server ?? '(unknown)';
     this.staleAfterMs = options.staleAfterMs ?? 300_000;
-    const core = kc.makeApiClient(CoreV1Api);
-    const networking = kc.makeApiClient(NetworkingV1Api);
-    const common = options.silenceMs ? { silenceMs: options.silenceMs } : {};
-    const restart = (resource: string) => (reason: string) => options.onRestart?.(resource, reason);
+    const reflector = (resource: string, path: string, store: ReflectorStore): Reflector =>
+      new Reflector(client, logger, {
+        ...options.reflector,
+        resource,
+        path,
+        store,
+        onRestart: (reason) => options.onRestart?.(resource, reason),
+      });
     this.reflectors = [
-      new Reflector(kc, logger, {
-        ...common,
-        resource: 'namespaces',
-        watchPath: '/api/v1/namespaces',
-        list: () => list(core.listNamespace()),
-        replace: (items) => {
-          this.namespacesByName.clear();
-          for (const i of items) this.namespacesByName.set(...entry(i as KubeObject));
-          for (const name of this.namespacesByName.keys()) this.emit('namespace', name);
-        },
-        upsert: (i) => {
-          const [name, ns] = entry(i as KubeObject);
-          this.namespacesByName.set(name, ns);
-          this.emit('namespace', name);
-        },
-        remove: (i) => {
-          this.namespacesByName.delete((i as KubeObject).metadata?.name ?? '');
-        },
-        onRestart: restart('namespaces'),
-      }),
-      new Reflector(kc, logger, {
-        ...common,
-        resource: 'pods',
-        watchPath: '/api/v1/pods',
-        list: () => list(core.listPodForAllNamespaces()),
-        replace: (items) => {
-          this.podStore.replace(items.map((i) => podInfo(i as KubeObject)));
-        },
-        upsert: (i) => {
-          this.podStore.put(podInfo(i as KubeObject));
-        },
-        remove: (i) => {
-          const m = (i as KubeObject).metadata;
-          this.podStore.drop(m?.namespace ?? '', m?.name ?? '');
-        },
-        onRestart: restart('pods'),
-      }),
-      new Reflector(kc, logger, {
-        ...common,
-        resource: 'networkpolicies',
-        watchPath: '/apis/networking.k8s.io/v1/networkpolicies',
-        list: () => list(networking.listNetworkPolicyForAllNamespaces()),
-        replace: (items) => {
-          const all = items.map((i) => slimPolicy(i as KubeObject));
-          this.policyStore.replace(all);
-          for (const p of all) this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
-        },
-        upsert: (i) => {
-          const p = slimPolicy(i as KubeObject);
-          this.policyStore.put(p);
-          this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
-        },
-        remove: (i) => {
-          const p = slimPolicy(i as KubeObject);
-          this.policyStore.drop(p.metadata.namespace, p.metadata.name);
-          this.emit('networkpolicy', p.metadata.namespace, p.metadata.name);
-        },
-        onRestart: restart('networkpolicies'),
-      }),
+      reflector('namespaces', '/api/v1/namespaces', storeOf(this.namespaceStore, namespaceInfo, (_ns, name) => {
+        if (this.namespaceStore.get('', name)) this.emit('namespace', name);
+      })),
+      reflector('pods', '/api/v1/pods', storeOf(this.podStore, (obj) => podInfo(obj))),
+      reflector('networkpolicies', '/apis/networking.k8s.io/v1/networkpolicies', storeOf(this.policyStore, networkPolicyInfo, (ns, name) => this.emit('networkpolicy', ns, name))),
     ];
   }
 
@@ -188,16 +153,16 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
     for (const r of this.reflectors) r.start();
   }
 
-  stop(): void {
-    for (const r of this.reflectors) r.stop();
+  async stop(): Promise<void> {
+    await Promise.all(this.reflectors.map((r) => r.stop()));
   }
 
   namespace(name: string): NamespaceInfo | undefined {
-    return this.namespacesByName.get(name);
+    return this.namespaceStore.get('', name);
   }
 
   namespaces(): readonly NamespaceInfo[] {
-    return [...this.namespacesByName.values()];
+    return this.namespaceStore.list('');
   }
 
   pods(namespace: string): readonly PodInfo[] {
@@ -208,10 +173,20 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
     return this.policyStore.list(namespace);
   }
 
+  /** One cached NetworkPolicy (with its resourceVersion), or undefined. */
+  networkPolicy(namespace: string, name: string): NetworkPolicy | undefined {
+    return this.policyStore.get(namespace, name);
+  }
+
   /** Seconds since each cache last heard from the cluster (Infinity before its first list). */
   staleness(): Record<string, number> {
     const now = Date.now();
     return Object.fromEntries(this.reflectors.map((r) => [r.resource, r.lastContact ? (now - r.lastContact) / 1000 : Infinity]));
+  }
+
+  /** Lists made per resource (the first included): relists are the expensive path. */
+  lists(): Record<string, number> {
+    return Object.fromEntries(this.reflectors.map((r) => [r.resource, r.lists]));
   }
 
   synced(): boolean {
@@ -220,11 +195,6 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
   }
 
   describe(): string {
-    return `live cluster ${this.server}: ${this.namespacesByName.size} namespaces, ${this.podStore.size} pods, ${this.policyStore.size} network policies`;
+    return `live cluster ${this.server}: ${this.namespaceStore.size} namespaces, ${this.podStore.size} pods, ${this.policyStore.size} network policies`;
   }
-}
-
-function entry(obj: KubeObject): [string, NamespaceInfo] {
-  const ns = namespaceInfo(obj);
-  return [ns.name, ns];
 }

@@ -1,50 +1,228 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeApiServer } from '../../test/helpers/fake-api-server.ts';
+import { FakeKube } from '../../test/helpers/fake-kube.ts';
+import { KubeClient } from '../kube/client.ts';
+import type { NetworkPolicy } from '../k8s/types.ts';
 import { createLogger } from '../log.ts';
+import { LiveClusterView, type LiveViewOptions } from './live.ts';
 import { Reflector } from './reflector.ts';
 
-function unreachableCluster(): KubeConfig {
-  const kc = new KubeConfig();
-  // Port 1 on loopback: the watch is refused at once.
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
+const NP = '/apis/networking.k8s.io/v1/networkpolicies';
+const NS = '/api/v1/namespaces';
+const PODS = '/api/v1/pods';
+const logger = createLogger({ level: 'silent' });
+
+function policy(ns: string, name: string, cidr = '10.0.0.0/8'): NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: ns, labels: { app: 'x' }, annotations: { note: 'n', 'kubectl.kubernetes.io/last-applied-configuration': '{"big":1}' } },
+    spec: {
+      podSelector: {},
+      ingress: [{ from: [{ ipBlock: { cidr, except: ['10.1.0.0/16'] } }], ports: [{ protocol: 'TCP', port: 80, endPort: 90 }] }],
+      egress: [{ to: [{ namespaceSelector: { matchLabels: { team: 'a' } } }] }],
+    },
+  };
 }
+
+async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not true within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let fake: FakeKube | undefined;
+let view: LiveClusterView | undefined;
+afterEach(async () => {
+  await view?.stop();
+  await fake?.close();
+  fake = view = undefined;
+});
+
+interface Started {
+  fake: FakeKube;
+  view: LiveClusterView;
+  restarts: string[];
+  namespaceEvents: string[];
+  policyEvents: string[];
+}
+
+async function startView(setup: (f: FakeKube) => void, reflector: LiveViewOptions['reflector'] = {}): Promise<Started> {
+  fake = new FakeKube();
+  setup(fake);
+  const url = await fake.listen();
+  const client = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig(url), { qps: 0 });
+  const restarts: string[] = [];
+  view = new LiveClusterView(client, logger, {
+    onRestart: (resource, reason) => restarts.push(`${resource}:${reason}`),
+    reflector: { pageSize: 2, minBackoffMs: 10, maxBackoffMs: 20, ...reflector },
+  });
+  const namespaceEvents: string[] = [];
+  const policyEvents: string[] = [];
+  view.on('namespace', (n) => namespaceEvents.push(n));
+  view.on('networkpolicy', (ns, n) => policyEvents.push(`${ns}/${n}`));
+  view.start();
+  const v = view;
+  await until('synced', () => v.synced());
+  return { fake, view, restarts, namespaceEvents, policyEvents };
+}
+
+describe('LiveClusterView', () => {
+  it('keeps from, to, except and endPort of NetworkPolicies loaded by a paginated LIST and by watch', async () => {
+    const { fake, view } = await startView((f) => {
+      for (let i = 0; i < 5; i++) f.put(NP, policy('a', `listed-${i}`));
+      f.put(NS, { metadata: { name: 'a', labels: { team: 'a' } } });
+    });
+    expect(fake.requests(NP, 'list').length).toBe(3); // 5 items, 2 per page
+    const listed = view.networkPolicy('a', 'listed-0')!;
+    expect(listed.spec).toEqual(policy('a', 'x').spec);
+    expect(listed.metadata).toMatchObject({ resourceVersion: expect.any(String), labels: { app: 'x' }, annotations: { note: 'n' } });
+    expect(listed.metadata.annotations).not.toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
+    fake.put(NP, policy('a', 'watched', '192.168.0.0/16'));
+    await until('watched policy cached', () => view.networkPolicy('a', 'watched') !== undefined);
+    expect(view.networkPolicy('a', 'watched')!.spec.ingress![0]!.from![0]!.ipBlock).toEqual({ cidr: '192.168.0.0/16', except: ['10.1.0.0/16'] });
+    expect(view.networkPolicies('a')).toHaveLength(6);
+    expect(view.namespace('a')!.labels).toMatchObject({ team: 'a', 'kubernetes.io/metadata.name': 'a' });
+  });
+
+  it('asks for bookmarks and sets its own watch timeout', async () => {
+    const { fake } = await startView(() => undefined, { watchTimeoutSeconds: [300, 600] });
+    await until('watching', () => fake.requests(PODS, 'watch').length > 0);
+    const q = fake.requests(PODS, 'watch')[0]!;
+    expect(q.get('allowWatchBookmarks')).toBe('true');
+    expect(Number(q.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
+    expect(Number(q.get('timeoutSeconds'))).toBeLessThanOrEqual(600);
+    expect(q.get('resourceVersion')).toBe(fake.resourceVersion);
+  });
+
+  it('resumes a watch that ended at its timeout from the last resourceVersion: no relist, no restart counted', async () => {
+    const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }), { watchTimeoutSeconds: [1, 1] });
+    await until('watching', () => fake.openWatches === 3);
+    fake.put(NS, { metadata: { name: 'b' } });
+    await until('b seen', () => view.namespace('b') !== undefined);
+    const rvOfB = fake.resourceVersion;
+    await until('watching again', () => fake.requests(NS, 'watch').length === 2 && fake.requests(PODS, 'watch').length === 2, 3_000);
+    expect(fake.requests(NS, 'watch')[1]!.get('resourceVersion')).toBe(rvOfB);
+    expect(fake.requests(NS, 'list')).toHaveLength(1);
+    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(restarts).toEqual([]);
+  });
+
+  it('resumes a watch the API server closed early (a restart) from the last resourceVersion, without a relist', async () => {
+    const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }));
+    await until('watching', () => fake.openWatches === 3);
+    fake.endWatches();
+    fake.put(NS, { metadata: { name: 'b' } });
+    await until('b seen', () => view.namespace('b') !== undefined);
+    expect(fake.requests(NS, 'watch')[1]!.get('resourceVersion')).toBe(fake.requests(NS, 'watch')[0]!.get('resourceVersion'));
+    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(restarts.sort()).toEqual(['namespaces:closed', 'networkpolicies:closed', 'pods:closed']);
+  });
+
+  it('resumes a failed watch from the last resourceVersion after a backoff, and misses nothing', async () => {
+    const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }));
+    await until('watching', () => fake.openWatches === 3);
+    // The API server goes away (connections cut, the next watches refused), and changes happen.
+    fake.refuse.push({ match: (r) => r.url!.startsWith(`${NS}?`), status: 503 }, { match: (r) => r.url!.startsWith(`${NS}?`), status: 503 });
+    fake.dropWatches();
+    fake.put(NS, { metadata: { name: 'while-away' } });
+    await until('while-away seen', () => view.namespace('while-away') !== undefined);
+    expect(restarts.filter((r) => r.startsWith('namespaces:')).every((r) => r === 'namespaces:error')).toBe(true);
+    expect(restarts.length).toBeGreaterThanOrEqual(3);
+    expect(view.lists().namespaces).toBe(1);
+  });
+
+  it('lists again on 410 Gone, announcing only what changed and removing what is gone', async () => {
+    const { fake, view, restarts, namespaceEvents, policyEvents } = await startView((f) => {
+      for (const n of ['a', 'b', 'c']) f.put(NS, { metadata: { name: n } });
+      f.put(NP, policy('a', 'keep'));
+      f.put(NP, policy('a', 'change'));
+      f.put(NP, policy('a', 'remove'));
+    });
+    await until('watching', () => fake.openWatches === 3);
+    expect(namespaceEvents.sort()).toEqual(['a', 'b', 'c']);
+    namespaceEvents.length = 0;
+    policyEvents.length = 0;
+    // While netfence is cut off, objects change and etcd is compacted past its resourceVersion.
+    fake.mute = true;
+    fake.put(NS, { metadata: { name: 'b', labels: { x: 'y' } } });
+    fake.put(NS, { metadata: { name: 'd' } });
+    fake.put(NP, policy('a', 'change', '172.16.0.0/12'));
+    fake.delete(NP, 'a', 'remove');
+    fake.compact();
+    fake.mute = false;
+    fake.dropWatches();
+    await until(`relisted`, () => view.lists().namespaces === 2 && view.lists().networkpolicies === 2 && view.lists().pods === 2).catch((e: Error) => {
+      throw new Error(`${e.message}: ${JSON.stringify(view.lists())} ${JSON.stringify(restarts)} open ${fake.openWatches}`);
+    });
+    expect(namespaceEvents.sort()).toEqual(['b', 'd']);
+    expect(policyEvents.sort()).toEqual(['a/change', 'a/remove']);
+    expect(view.networkPolicy('a', 'remove')).toBeUndefined();
+    expect(view.networkPolicy('a', 'change')!.spec.ingress![0]!.from![0]!.ipBlock!.cidr).toBe('172.16.0.0/12');
+    expect(view.namespace('b')!.labels.x).toBe('y');
+    expect(restarts).toContain('namespaces:expired');
+  });
+
+  it('takes a watch that stays silent past its timeout for a dead connection, and resumes it without a relist', async () => {
+    const { fake, view, restarts } = await startView((f) => {
+      f.mute = true;
+    }, { watchTimeoutSeconds: [0, 0], graceMs: 50 });
+    await until('silent restarts', () => restarts.filter((r) => r === 'pods:silent').length >= 2);
+    fake.mute = false;
+    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+  });
+
+  it('returns the same list until it changes, and a new one when it does', async () => {
+    const { fake, view } = await startView((f) => f.put(PODS, { metadata: { name: 'p', namespace: 'a', labels: { app: 'x' } }, status: { podIP: '10.0.0.1' } }));
+    const first = view.pods('a');
+    expect(first).toHaveLength(1);
+    expect(view.pods('a')).toBe(first);
+    fake.put(PODS, { metadata: { name: 'q', namespace: 'a' } });
+    await until('q seen', () => view.pods('a').length === 2);
+    expect(view.pods('a')).not.toBe(first);
+    fake.delete(PODS, 'a', 'p');
+    fake.delete(PODS, 'a', 'q');
+    await until('pods gone', () => view.pods('a').length === 0);
+  });
+});
 
 describe('Reflector', () => {
   it('keeps retrying when the API server goes away, and its staleness keeps growing', async () => {
-    let lists = 0;
+    const client = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig('http://127.0.0.1:1'), { qps: 0 });
+    let listed = 0;
     const restarts: string[] = [];
-    const reflector = new Reflector(unreachableCluster(), createLogger({ level: 'silent' }), {
-      resource: 'pods',
-      watchPath: '/api/v1/pods',
-      // The first list succeeds; then the API server is gone.
-      list: async () => {
-        lists++;
-        if (lists > 1) throw new Error('connection refused');
-        return { items: [], resourceVersion: '1' };
+    const reflector = new Reflector(
+      {
+        // The first list succeeds (from a stand-in); then the API server is gone.
+        listPages: async (path, options, onPage) => {
+          if (listed++ > 0) return client.listPages(path, options, onPage);
+          await onPage({ items: [], resourceVersion: '1' });
+          return { resourceVersion: '1', pages: 1, items: 0 };
+        },
+        watch: (path, options, onEvent) => client.watch(path, options, onEvent),
       },
-      replace: () => undefined,
-      upsert: () => undefined,
-      remove: () => undefined,
-      minBackoffMs: 10,
-      maxBackoffMs: 20,
-      onRestart: (reason) => restarts.push(reason),
-    });
+      logger,
+      {
+        resource: 'pods',
+        path: PODS,
+        store: { versionOf: () => undefined, upsert: () => undefined, remove: () => undefined, keys: () => [] },
+        minBackoffMs: 5,
+        maxBackoffMs: 10,
+        onRestart: (reason) => restarts.push(reason),
+      },
+    );
     reflector.start();
-    for (let i = 0; i < 100 && lists < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('retrying', () => restarts.length >= 3);
     const heard = reflector.lastContact;
-    await new Promise((r) => setTimeout(r, 200));
-    reflector.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    await reflector.stop();
     expect(reflector.synced).toBe(true);
-    expect(lists).toBeGreaterThanOrEqual(3);
     expect(restarts.every((r) => r === 'error')).toBe(true);
-    // Failed attempts are not contact: the last contact is still the first list.
+    // Failed watches are not contact, and do not relist: the last contact is still the list.
     expect(heard).toBeGreaterThan(0);
     expect(reflector.lastContact).toBe(heard);
+    expect(reflector.lists).toBe(1);
   });
 });

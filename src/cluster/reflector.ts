@@ -1,159 +1,269 @@
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { KubeApiError, statusOf, type KubeClient, type WatchEvent } from '../kube/client.ts';
+import type { KubeObject } from '../k8s/types.ts';
 
-/** One list of a resource: its items and the resourceVersion to watch from. */
-export interface ListResult {
-  items: unknown[];
-  resourceVersion: string;
+/** Why a watch was started again (the netfence_cluster_watch_restarts_total reason). */
+export type RestartReason = 'error' | 'expired' | 'silent' | 'closed';
+
+/**
+ * The cache a reflector keeps in step: objects by namespace ('' for cluster-scoped kinds) and
+ * name, each with the resourceVersion it was stored at, so that a relist changes (and
+ * announces) only what changed.
+ */
+export interface ReflectorStore {
+  /** The resourceVersion of the cached object, or undefined when it is not cached. */
+  versionOf(namespace: string, name: string): string | undefined;
+  /** An object listed or watched (added or modified): store it (reduced), announce the change. */
+  upsert(object: KubeObject): void;
+  /** An object deleted, or gone from a relist. */
+  remove(namespace: string, name: string): void;
+  /** Every cached key, for the deletions a relist reveals. */
+  keys(): Iterable<readonly [namespace: string, name: string]>;
 }
+
+/** What a reflector needs of the API client (a KubeClient; a fake in tests). */
+export type ListWatchClient = Pick<KubeClient, 'listPages' | 'watch'>;
 
 export interface ReflectorOptions {
   /** Resource name for logs and metrics: namespaces, pods, networkpolicies. */
   resource: string;
-  /** Cluster-wide watch path, e.g. /api/v1/pods. */
-  watchPath: string;
-  list(): Promise<ListResult>;
-  /** Replaces the whole cache with a fresh list. */
-  replace(items: unknown[]): void;
-  upsert(item: unknown): void;
-  remove(item: unknown): void;
-  /** Restart a watch that has been silent this long (no event, no bookmark). */
-  silenceMs?: number;
-  /** Backoff after failures: doubles from min to max. */
+  /** Cluster-wide collection path, e.g. /api/v1/pods. */
+  path: string;
+  store: ReflectorStore;
+  /** Items per list page. */
+  pageSize?: number;
+  /** Each watch asks the API server to end it after a random time in this range, seconds. */
+  watchTimeoutSeconds?: readonly [min: number, max: number];
+  /** A watch still open this long after its timeout is taken for a dead connection. */
+  graceMs?: number;
+  /** Backoff after failures: doubles from min to max, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  onRestart?(reason: 'error' | 'expired' | 'silent' | 'closed'): void;
+  onRestart?(reason: RestartReason): void;
+  /** Called when a list has been applied (the first one: the cache is synced). */
+  onList?(stats: { items: number; pages: number; changed: number; removed: number; ms: number }): void;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
 /**
- * Keeps a cache of one resource in step with the cluster: list, then watch from the list's
- * resourceVersion. A watch that ends is resumed from the last resourceVersion; one the API
- * server refuses as too old (410), one that fails, or one that goes silent (watches are known
- * to stop without a word) is dropped, and the resource is listed again from scratch, with
- * backoff. Every event and bookmark counts as contact, for staleness.
+ * Keeps a cache of one resource in step with the cluster, as client-go's reflector does: a
+ * paginated list, then a watch from the list's resourceVersion, with bookmarks and a timeout of
+ * its own choosing (so a quiet watch is normal, and ends normally).
+ *
+ * - A watch that ends (its timeout, or the API server closing it) is resumed at once from the
+ *   last resourceVersion: no list, no backoff.
+ * - A watch that fails (connection refused or dropped, an error event) is resumed from the last
+ *   resourceVersion after a backoff with jitter: a restarted API server replays what was missed.
+ * - Only a 410 Gone (the resourceVersion is too old to resume from) makes it list again; a relist
+ *   is diffed against the cache by resourceVersion, so unchanged objects are not announced again.
+ * - A list, an event, a bookmark or a watch being accepted counts as contact, for staleness.
  */
 export class Reflector {
-  private readonly opts: Required<Omit<ReflectorOptions, 'onRestart'>> & Pick<ReflectorOptions, 'onRestart'>;
-  private readonly watch: Watch;
+  private readonly o: Required<Omit<ReflectorOptions, 'onRestart' | 'onList'>> & Pick<ReflectorOptions, 'onRestart' | 'onList'>;
+  private readonly client: ListWatchClient;
   private readonly logger: Logger;
   private resourceVersion = '';
   private abort: AbortController | undefined;
   private stopped = true;
-  private backoffMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private needsList = true;
-  get resource(): string {
-    return this.opts.resource;
-  }
+  private failures = 0;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
 
   /** True once a list has been applied. */
   synced = false;
-  /** When the cluster was last heard from (list, event or bookmark), ms since epoch. */
+  /** When the cluster was last heard from (list, watch accepted, event or bookmark), ms since epoch. */
   lastContact = 0;
-  /** When the current attempt (list or watch) began: the silence watchdog counts from the later of the two. */
-  private lastAttempt = 0;
+  /** Lists made (the first included): a relist is the expensive path, counted for tests and logs. */
+  lists = 0;
 
-  constructor(config: KubeConfig, logger: Logger, options: ReflectorOptions) {
-    this.opts = { silenceMs: 180_000, minBackoffMs: 200, maxBackoffMs: 30_000, ...options };
-    this.watch = new Watch(config);
+  get resource(): string {
+    return this.o.resource;
+  }
+
+  constructor(client: ListWatchClient, logger: Logger, options: ReflectorOptions) {
+    this.o = { pageSize: 500, watchTimeoutSeconds: [300, 600], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.client = client;
     this.logger = logger;
-    this.backoffMs = this.opts.minBackoffMs;
   }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.lastAttempt = Date.now();
-    this.schedule(0);
-    this.watchdog = setInterval(() => {
-      if (Date.now() - Math.max(this.lastContact, this.lastAttempt) > this.opts.silenceMs) this.restart('silent');
-    }, Math.min(this.opts.silenceMs, 10_000));
-    this.watchdog.unref();
+    this.loop = this.run();
   }
 
-  stop(): void {
+  /** Stops watching; resolves when the loop has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.watchdog) clearInterval(this.watchdog);
     this.abort?.abort();
-    this.abort = undefined;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run(), delayMs);
-    this.timer.unref();
-  }
-
-  private restart(reason: 'error' | 'expired' | 'silent' | 'closed', err?: unknown): void {
-    if (this.stopped) return;
-    this.opts.onRestart?.(reason);
-    const relist = reason !== 'closed';
-    if (relist) this.needsList = true;
-    this.abort?.abort();
-    this.abort = undefined;
-    const delay = reason === 'closed' ? 0 : this.backoffMs;
-    if (reason !== 'closed') this.backoffMs = Math.min(this.backoffMs * 2, this.opts.maxBackoffMs);
-    this.logger[reason === 'closed' ? 'debug' : 'warn'](
-      { event: 'cluster.watch_restart', resource: this.opts.resource, reason, relist, delayMs: delay, err: err instanceof Error ? err.message : err },
-      `restarting the ${this.opts.resource} watch`,
-    );
-    // The watchdog waits for the new attempt; lastContact stays as it is, so that staleness
-    // keeps growing while the API server cannot be reached.
-    this.lastAttempt = Date.now() + delay;
-    this.schedule(delay);
+    this.wakeUp?.();
+    await this.loop;
   }
 
   private async run(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      if (this.needsList) {
-        const listed = await this.opts.list();
-        if (this.stopped) return;
-        this.opts.replace(listed.items);
-        this.resourceVersion = listed.resourceVersion;
-        this.needsList = false;
-        this.synced = true;
-        this.lastContact = Date.now();
+    let needsList = true;
+    while (!this.stopped) {
+      let reason: RestartReason | undefined;
+      let err: unknown;
+      try {
+        if (needsList) {
+          await this.list();
+          needsList = false;
+        }
+        reason = await this.watchOnce();
+      } catch (e) {
+        err = e;
+        reason = statusOf(e) === 410 ? 'expired' : 'error';
       }
-      this.abort = await this.watch.watch(
-        this.opts.watchPath,
-        { allowWatchBookmarks: true, resourceVersion: this.resourceVersion },
-        (type, object) => this.onEvent(type, object),
-        (err) => {
-          if (this.stopped) return;
-          if (err) this.restart('error', err);
-          else this.restart('closed');
-        },
+      if (this.stopped) return;
+      if (reason === undefined) continue; // a normal end: resume at once
+      if (reason === 'expired') needsList = true;
+      this.o.onRestart?.(reason);
+      const delay = reason === 'error' || reason === 'closed' ? this.backoff() : reason === 'expired' ? this.o.minBackoffMs : 0;
+      const level = reason === 'error' ? (this.failures > 1 ? 'debug' : 'warn') : 'info';
+      this.logger[level](
+        { event: 'cluster.watch_restart', resource: this.o.resource, reason, relist: needsList, delayMs: delay, attempt: this.failures, err: err instanceof Error ? err.message : err },
+        `restarting the ${this.o.resource} watch (${reason})`,
       );
-    } catch (err) {
-      this.restart('error', err);
+      if (delay > 0) await this.pause(delay);
     }
   }
 
-  private onEvent(type: string, object: unknown): void {
+  /** Doubles from min to max per consecutive failure, with ±50% jitter. */
+  private backoff(): number {
+    this.failures++;
+    const base = Math.min(this.o.minBackoffMs * 2 ** (this.failures - 1), this.o.maxBackoffMs);
+    return Math.round(base * (0.5 + Math.random()));
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).finally(() => (this.wakeUp = undefined));
+  }
+
+  /** A paginated list, applied to the store page by page, diffed by resourceVersion. */
+  private async list(): Promise<void> {
+    const started = performance.now();
+    const seen = new Set<string>();
+    let changed = 0;
+    const abort = (this.abort = new AbortController());
+    const result = await this.client.listPages(this.o.path, { limit: this.o.pageSize, signal: abort.signal }, (page) => {
+      for (const object of page.items as KubeObject[]) {
+        const ns = object.metadata?.namespace ?? '';
+        const name = object.metadata?.name ?? '';
+        seen.add(`${ns}/${name}`);
+        const rv = object.metadata?.resourceVersion;
+        if (rv !== undefined && this.o.store.versionOf(ns, name) === rv) continue;
+        this.o.store.upsert(object);
+        changed++;
+      }
+    });
+    if (this.stopped) return;
+    const gone: Array<readonly [string, string]> = [];
+    for (const key of this.o.store.keys()) if (!seen.has(`${key[0]}/${key[1]}`)) gone.push(key);
+    for (const [ns, name] of gone) this.o.store.remove(ns, name);
+    this.resourceVersion = result.resourceVersion;
+    this.synced = true;
+    this.lists++;
+    this.failures = 0;
     this.lastContact = Date.now();
-    this.backoffMs = this.opts.minBackoffMs;
-    const rv = (object as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
-    switch (type) {
+    const stats = { items: result.items, pages: result.pages, changed, removed: gone.length, ms: Math.round(performance.now() - started) };
+    this.logger.info({ event: 'cluster.listed', resource: this.o.resource, ...stats }, `listed ${result.items} ${this.o.resource}`);
+    this.o.onList?.(stats);
+    await sleep(0);
+  }
+
+  /**
+   * One watch, from the last resourceVersion. Resolves undefined when it ended normally, or with
+   * the reason to restart it; throws when the API server refused it or the connection failed.
+   */
+  private async watchOnce(): Promise<RestartReason | undefined> {
+    if (this.stopped) return undefined;
+    const [min, max] = this.o.watchTimeoutSeconds;
+    const timeoutSeconds = Math.round(min + Math.random() * (max - min));
+    const abort = (this.abort = new AbortController());
+    let outcome: RestartReason | undefined;
+    let errorEvent: unknown;
+    // A connection that died without a word: nothing ends the watch, so this does.
+    const deadline = setTimeout(() => {
+      outcome = 'silent';
+      abort.abort();
+    }, timeoutSeconds * 1000 + this.o.graceMs);
+    deadline.unref();
+    const opened = Date.now();
+    let events = 0;
+    try {
+      await this.client.watch(
+        this.o.path,
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, signal: abort.signal, onOpen: () => (this.lastContact = Date.now()) },
+        (event) => {
+          if (outcome) return;
+          events++;
+          const result = this.onEvent(event);
+          if (result) {
+            outcome = result.reason;
+            errorEvent = result.status;
+            abort.abort();
+          }
+        },
+      );
+    } catch (err) {
+      // Aborted by the deadline before the API server answered: a silent watch too.
+      if (outcome !== 'silent' || this.stopped) throw err;
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (this.stopped) return undefined;
+    if (outcome) {
+      if (outcome === 'error') {
+        const s = (errorEvent ?? {}) as { code?: number; reason?: string; message?: string };
+        throw new KubeApiError(s.code ?? 0, s.reason ?? 'WatchError', `error event: ${s.message ?? JSON.stringify(errorEvent)}`, errorEvent);
+      }
+      return outcome;
+    }
+    // Ended by the API server. Before its timeout with nothing received: closed early, and
+    // resumed after a backoff so that a server that closes every watch at once is not hammered.
+    const lasted = Date.now() - opened;
+    if (lasted < timeoutSeconds * 900 && events === 0) return 'closed';
+    this.failures = 0;
+    this.lastContact = Date.now();
+    this.logger.debug({ event: 'cluster.watch_ended', resource: this.o.resource, seconds: Math.round(lasted / 1000), events }, 'watch ended; resuming');
+    return undefined;
+  }
+
+  /** Applies one event; returns a restart reason when the event ends the watch. */
+  private onEvent(event: WatchEvent): { reason: RestartReason; status?: unknown } | undefined {
+    this.lastContact = Date.now();
+    const object = event.object as KubeObject;
+    switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
-        this.opts.upsert(object);
+        this.o.store.upsert(object);
         break;
       case 'DELETED':
-        this.opts.remove(object);
+        this.o.store.remove(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
         break;
       case 'BOOKMARK':
         break;
       case 'ERROR': {
         // 410 Gone: the resourceVersion is too old to resume from; list again.
-        const code = (object as { code?: number } | undefined)?.code;
-        this.restart(code === 410 ? 'expired' : 'error', object);
-        return;
+        const status = event.object as { code?: number; message?: string };
+        if (status.code === 410) this.logger.info({ event: 'cluster.watch_expired', resource: this.o.resource, resourceVersion: this.resourceVersion, message: status.message }, `${this.o.resource}: resourceVersion too old to resume from`);
+        return { reason: status.code === 410 ? 'expired' : 'error', status: event.object };
       }
+      default:
+        return undefined;
     }
+    this.failures = 0;
+    const rv = object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@ import {
   type ContainerPort,
   type KubeObject,
   type NamespaceInfo,
+  type NetworkPolicy,
   type PodInfo,
   type Protocol,
 } from './types.ts';
@@ -73,5 +74,33 @@ export function podInfo(obj: KubeObject, fallbackNamespace = 'default'): PodInfo
     labels: stringMap(obj.metadata?.labels),
     ports: containerPortsOf(obj.spec),
     ips: [...ips],
+  };
+}
+
+/** Annotations a cache never needs: kubectl's copy of the whole object is the big one. */
+const DROPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+
+/**
+ * A NetworkPolicy as the live cache keeps it: the spec exactly as the API server sent it (from,
+ * to, except, endPort: decisions read all of it), and of the metadata what the reconciler
+ * compares and writes with (resourceVersion for optimistic concurrency, labels, annotations,
+ * uid). managedFields and kubectl's last-applied copy are dropped.
+ */
+export function networkPolicyInfo(obj: KubeObject): NetworkPolicy {
+  const m = obj.metadata ?? {};
+  const annotations = stringMap(m.annotations);
+  for (const key of DROPPED_ANNOTATIONS) delete annotations[key];
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: {
+      name: m.name ?? '',
+      namespace: m.namespace ?? '',
+      ...(m.uid ? { uid: m.uid } : {}),
+      ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+      ...(isObject(m.labels) ? { labels: stringMap(m.labels) } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    spec: (isObject(obj.spec) ? obj.spec : { podSelector: {} }) as unknown as NetworkPolicy['spec'],
   };
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError, KubeClient, statusOf, withQuery, type WatchEvent } from './client.ts';
-import { FakeApiServer, json, status } from './fake-server.ts';
+import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 const POLICY = {

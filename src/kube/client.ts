@@ -81,6 +81,8 @@ export interface WatchOptions {
   labelSelector?: string;
   fieldSelector?: string;
   signal?: AbortSignal;
+  /** Called when the API server has accepted the watch (before any event). */
+  onOpen?(): void;
 }
 
 export interface ListOptions {
@@ -308,6 +310,7 @@ export class KubeClient {
     if (res.statusCode !== 200) {
       throw errorFrom(res.statusCode ?? 0, await readBody(res));
     }
+    options.onOpen?.();
     await new Promise<void>((resolve, reject) => {
       res.setEncoding('utf8');
       let buffer = '';
@@ -396,15 +399,32 @@ export class KubeClient {
         method,
         path: this.basePath + path,
         headers,
-        ...(signal ? { signal } : {}),
         ...(timeout ? { timeout: this.requestTimeoutMs } : {}),
       });
+      // Not http.request's own `signal`, and destroy without an error: destroying a request
+      // with an error once its response has ended (its socket back in the pool) raises that
+      // error where nobody can catch it.
+      let response: IncomingMessage | undefined;
+      req.on('response', (res) => (response = res));
+      if (signal) {
+        const onAbort = (): void => {
+          if (!response?.complete) req.destroy();
+        };
+        if (signal.aborted) onAbort();
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          req.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
+      }
       req.on('response', resolve);
       req.on('timeout', () => req.destroy(new KubeApiError(0, 'Timeout', `${method} ${path}: no answer within ${this.requestTimeoutMs} ms`)));
       req.on('error', (err) => {
         if (err instanceof KubeApiError) reject(err);
         else if (signal?.aborted) reject(new KubeApiError(0, 'Aborted', `${method} ${path}: aborted`));
         else reject(new KubeApiError(0, 'ConnectionError', `${method} ${path}: ${err.message}`));
+      });
+      req.on('close', () => {
+        if (!response) reject(new KubeApiError(0, signal?.aborted ? 'Aborted' : 'ConnectionError', `${method} ${path}: closed before an answer`));
       });
       req.end(body);
     });
@@ -441,6 +461,9 @@ function readBody(res: IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', (err) => reject(new KubeApiError(0, 'ConnectionError', err.message)));
+    res.on('close', () => {
+      if (!res.complete) reject(new KubeApiError(0, 'ConnectionError', 'the connection closed before the answer was complete'));
+    });
   });
 }
 

@@ -1,10 +1,10 @@
 import type { PeerClass } from '../config/types.ts';
 import { NAMESPACE_NAME_LABEL, type PodInfo, type PolicyType, type Protocol } from '../k8s/types.ts';
-import { AddressSet, formatIP, publicSpace, type Family } from './cidr.ts';
+import { AddressSet, formatIP, publicSpace, publicSpaceSize, type Family } from './cidr.ts';
 import type { PolicyIndex } from './index.ts';
 import { rulesOf, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policy.ts';
 import type { CompiledSelector } from './selector.ts';
-import { subsumes } from './subsume.ts';
+import { selectsNothing, subsumes } from './subsume.ts';
 
 // The symbolic face: what does a rule admit, whatever pods and namespaces exist or will
 // exist? Every answer that is "yes" comes with the field path that makes it so and the reason
@@ -17,10 +17,9 @@ export interface Finding {
   reason: string;
 }
 
+/** Every address the rule's ipBlocks admit: all their intervals, normalised once. */
 function addressesOf(peers: readonly CompiledPeer[], family: Family): AddressSet {
-  let set = AddressSet.empty(family);
-  for (const p of peers) if (p.kind === 'ipBlock') set = set.union(p.addresses![family]);
-  return set;
+  return AddressSet.unionAll(family, peers.filter((p) => p.kind === 'ipBlock').map((p) => p.addresses![family]));
 }
 
 function allPeersFinding(rule: CompiledRule, what: string): Finding {
@@ -31,21 +30,52 @@ function allPeersFinding(rule: CompiledRule, what: string): Finding {
 
 const FAMILY_NAME: Record<Family, string> = { 4: 'IPv4', 6: 'IPv6' };
 
-/** `anywhere`: every public IPv4 address or every public IPv6 address. */
+/**
+ * Whether a set of addresses is `anywhere` for its family: the public addresses it holds
+ * number at least half of the family's public addresses. Carving a few ranges out of
+ * `0.0.0.0/0` does not escape it; a partner's /24 (or any set short of half) is not it.
+ */
+export function isAnywhere(addresses: AddressSet): boolean {
+  const space = publicSpaceSize(addresses.family);
+  // A set smaller than half the space cannot hold half of it: most ipBlocks stop here.
+  if (2n * addresses.size() < space) return false;
+  return 2n * addresses.intersect(publicSpace(addresses.family)).size() >= space;
+}
+
+function shareOfPublic(addresses: AddressSet): string {
+  const space = publicSpace(addresses.family);
+  const open = addresses.intersect(space);
+  if (open.covers(space)) return `every public ${FAMILY_NAME[addresses.family]} address`;
+  const permille = Number((open.size() * 1000n) / publicSpaceSize(addresses.family));
+  return `${(permille / 10).toFixed(1)}% of the public ${FAMILY_NAME[addresses.family]} addresses (at least half counts as anywhere, whatever is carved out)`;
+}
+
+/**
+ * `anywhere`: for IPv4 or IPv6, at least half of the family's public addresses (see
+ * isAnywhere). The finding names the field that says the most: one ipBlock that admits every
+ * public address, else the list whose ipBlocks together do, else one ipBlock, else the list,
+ * reaching the half.
+ */
 export function admitsAnywhere(rule: CompiledRule): Finding | undefined {
   if (rule.allPeers) return allPeersFinding(rule, 'every source and destination, inside the cluster and on the internet');
-  for (const family of [4, 6] as const) {
-    const space = publicSpace(family);
-    const single = rule.peers.find((p) => p.kind === 'ipBlock' && p.addresses![family].covers(space));
-    if (single) {
-      return { path: `${single.path}.ipBlock`, reason: `admits every public ${FAMILY_NAME[family]} address (anywhere on the internet)` };
-    }
-    if (addressesOf(rule.peers, family).covers(space)) {
-      const parts = rule.peers.filter((p) => p.kind === 'ipBlock' && !p.addresses![family].intersect(space).isEmpty());
-      return {
-        path: rule.peersPath,
-        reason: `its ipBlocks (${parts.map((p) => p.path.slice(p.path.lastIndexOf('.') + 1)).join(', ')}) together admit every public ${FAMILY_NAME[family]} address (anywhere on the internet)`,
-      };
+  for (const whole of [true, false]) {
+    for (const family of [4, 6] as const) {
+      const space = publicSpace(family);
+      const enough = (set: AddressSet): boolean => (whole ? set.covers(space) : isAnywhere(set));
+      const single = rule.peers.find((p) => p.kind === 'ipBlock' && enough(p.addresses![family]));
+      if (single) {
+        return { path: `${single.path}.ipBlock`, reason: `admits ${shareOfPublic(single.addresses![family])} (anywhere on the internet)` };
+      }
+      const all = addressesOf(rule.peers, family);
+      if (enough(all)) {
+        const parts = rule.peers.filter((p) => p.kind === 'ipBlock' && !p.addresses![family].intersect(space).isEmpty());
+        const names = parts.slice(0, 5).map((p) => p.path.slice(p.path.lastIndexOf('.') + 1));
+        const more = parts.length > names.length ? ` and ${parts.length - names.length} more` : '';
+        return {
+          path: rule.peersPath,
+          reason: `its ipBlocks (${names.join(', ')}${more}) together admit ${shareOfPublic(all)} (anywhere on the internet)`,
+        };
+      }
     }
   }
   return undefined;
@@ -67,11 +97,22 @@ export function admitsInternet(rule: CompiledRule): Finding | undefined {
   return undefined;
 }
 
-/** A name no selector mentions: it stands for a namespace created tomorrow. */
+const freshNames = new WeakMap<CompiledSelector, string>();
+
+/**
+ * A name the selector does not mention for the name label: it stands for a namespace created
+ * tomorrow. Remembered per selector: several classes ask, and a selector may list 100,000 names.
+ */
 function freshNamespaceName(selector: CompiledSelector): string {
-  const used = new Set(selector.requirements.flatMap((r) => [...r.values]));
-  let name = 'a-namespace-created-later';
-  for (let i = 0; used.has(name); i++) name = `a-namespace-created-later-${i}`;
+  let name = freshNames.get(selector);
+  if (name === undefined) {
+    const mentioned = new Set<string>();
+    for (const r of selector.requirements) if (r.key === NAMESPACE_NAME_LABEL) for (const v of r.values) mentioned.add(v);
+    name = 'a-namespace-created-later';
+    // Each try rules out one mentioned name, so this ends within (mentioned names + 1) tries.
+    for (let i = 0; mentioned.has(name); i++) name = `a-namespace-created-later-${i}`;
+    freshNames.set(selector, name);
+  }
   return name;
 }
 
@@ -159,21 +200,26 @@ export function scanPods(pods: readonly PodInfo[]): PodLookup {
   return (...selectors) => pods.find((p) => selectors.every((s) => s.matches(p.labels)));
 }
 
+/** How a policy's podSelector reaches a tier: it selects the whole tier, only pods of the tier, or an existing pod of it. */
+export type TierReach = { reaches: false } | { reaches: true; how: 'whole' | 'within' } | { reaches: true; how: 'pod'; pod: string };
+
 /**
- * Whether a policy's podSelector reaches a tier: it selects every pod the tier selects, or it
- * selects an existing pod of the tier in the namespace.
+ * Whether a policy's podSelector reaches a tier: it selects every pod the tier selects
+ * (`whole`), or it selects only pods of the tier and can select some (`within`: a podSelector
+ * `{tier: data, app: postgres}` reaches tier data before any such pod exists), or it selects
+ * an existing pod of the tier in the namespace (`pod`).
  */
-export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, findPod: PodLookup): { reaches: boolean; pod?: string } {
+export function reachesTier(policy: CompiledPolicy, tier: CompiledSelector, findPod: PodLookup): TierReach {
   // Subsumption depends on the selectors only, so it is remembered on the compiled policy;
   // the pod lookup is not: pods come and go while a policy stays the same.
-  let subsumed = policy.subsumesTier.get(tier);
-  if (subsumed === undefined) {
-    subsumed = subsumes(policy.podSelector, tier);
-    policy.subsumesTier.set(tier, subsumed);
+  let how = policy.subsumesTier.get(tier);
+  if (how === undefined) {
+    how = subsumes(policy.podSelector, tier) ? 'whole' : subsumes(tier, policy.podSelector) && !selectsNothing(policy.podSelector) ? 'within' : 'none';
+    policy.subsumesTier.set(tier, how);
   }
-  if (subsumed) return { reaches: true };
+  if (how !== 'none') return { reaches: true, how };
   const pod = findPod(tier, policy.podSelector);
-  return pod ? { reaches: true, pod: pod.name } : { reaches: false };
+  return pod ? { reaches: true, how: 'pod', pod: pod.name } : { reaches: false };
 }
 
 /** Every finding of a class across the rules of the direction a policy affects. */

@@ -34,6 +34,8 @@ describe('CIDR sets (property tests against brute force)', () => {
         expect(members(sa.intersect(sb))).toEqual(new Set([...a].filter((x) => b.has(x))));
         expect(sa.covers(sb)).toBe([...b].every((x) => a.has(x)));
         expect(sa.isEmpty()).toBe(a.size === 0);
+        expect(sa.size()).toBe(BigInt(a.size));
+        expect(members(AddressSet.unionAll(4, xs.map((x) => setOf([x]))))).toEqual(a);
       }),
       { numRuns: 1000 },
     );

@@ -51,8 +51,11 @@ export interface CompiledPolicy {
   affects: Readonly<Record<PolicyType, boolean>>;
   ingress: CompiledRule[];
   egress: CompiledRule[];
-  /** Whether podSelector selects every pod of a tier, per tier selector (several rules ask). */
-  readonly subsumesTier: Map<unknown, boolean>;
+  /**
+   * How podSelector relates to a tier, per tier selector (several rules ask): it selects the
+   * whole tier, only pods of it (and can select some), or neither.
+   */
+  readonly subsumesTier: Map<unknown, 'whole' | 'within' | 'none'>;
 }
 
 /**
@@ -66,6 +69,8 @@ export function affectedDirections(spec: NetworkPolicy['spec']): Record<PolicyTy
   return { Ingress: true, Egress: (spec.egress?.length ?? 0) > 0 };
 }
 
+const EMPTY: Record<Family, AddressSet> = { 4: AddressSet.empty(4), 6: AddressSet.empty(6) };
+
 function compilePeer(peer: NetworkPolicyPeer, path: string): CompiledPeer {
   if (peer.ipBlock) {
     const block = peer.ipBlock;
@@ -77,10 +82,12 @@ function compilePeer(peer: NetworkPolicyPeer, path: string): CompiledPeer {
       get addresses(): Record<Family, AddressSet> {
         if (!addresses) {
           const cidr = parseCidr(block.cidr);
-          const excepts = (block.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
-          addresses = {} as Record<Family, AddressSet>;
-          for (const family of [4, 6] as const) {
-            addresses[family] = AddressSet.fromCidrs(family, cidr ? [cidr] : []).subtract(AddressSet.fromCidrs(family, excepts));
+          addresses = { 4: EMPTY[4], 6: EMPTY[6] };
+          if (cidr) {
+            // Most ipBlocks have no except: one interval, no set arithmetic.
+            const whole = AddressSet.of(cidr.family, [[cidr.start, cidr.end]]);
+            const excepts = (block.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
+            addresses[cidr.family] = excepts.length === 0 ? whole : whole.subtract(AddressSet.fromCidrs(cidr.family, excepts));
           }
         }
         return addresses;

@@ -30,6 +30,9 @@ function allowedBy(req: Requirement): StateSet {
 }
 
 function intersect(a: StateSet, b: StateSet): StateSet {
+  // "Every state" is the identity: most keys carry one requirement, so no set is built for them.
+  if (a === ALL) return b;
+  if (b === ALL) return a;
   if (!a.cofinite && !b.cofinite) return { cofinite: false, states: new Set([...a.states].filter((s) => b.states.has(s))) };
   if (a.cofinite && b.cofinite) return { cofinite: true, states: new Set([...a.states, ...b.states]) };
   const [fin, cof] = a.cofinite ? [b, a] : [a, b];
@@ -47,9 +50,16 @@ function subset(a: StateSet, b: StateSet): boolean {
   return [...b.states].every((s) => a.states.has(s));
 }
 
+/** States allowed per key, computed once per compiled selector (subsumption asks several times). */
+const perKeyCache = new WeakMap<CompiledSelector, Map<string, StateSet>>();
+
 function perKey(selector: CompiledSelector): Map<string, StateSet> {
-  const out = new Map<string, StateSet>();
-  for (const req of selector.requirements) out.set(req.key, intersect(out.get(req.key) ?? ALL, allowedBy(req)));
+  let out = perKeyCache.get(selector);
+  if (!out) {
+    out = new Map<string, StateSet>();
+    for (const req of selector.requirements) out.set(req.key, intersect(out.get(req.key) ?? ALL, allowedBy(req)));
+    perKeyCache.set(selector, out);
+  }
   return out;
 }
 

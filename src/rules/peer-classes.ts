@@ -53,17 +53,18 @@ function ruleFindings(
   r: PeerClassRule,
   ctx: AdmissionContext,
 ): Array<{ path: string; reason: string; classes: PeerClass[]; rule: string }> {
-  const out: Array<{ path: string; reason: string; classes: PeerClass[]; rule: string }> = [];
+  // Keyed by path, so that a policy of thousands of rules is not compared finding by finding.
+  const byPath = new Map<string, { path: string; reason: string; classes: PeerClass[]; rule: string }>();
   for (const rule of rulesOf(policy, r.direction)) {
     for (const c of r.classes) {
       const f = admitsClass(rule, c, policy.namespace, ctx.index);
       if (!f) continue;
-      const same = out.find((o) => o.path === f.path);
+      const same = byPath.get(f.path);
       if (same) same.classes.push(c);
-      else out.push({ path: f.path, reason: f.reason, classes: [c], rule: rule.path });
+      else byPath.set(f.path, { path: f.path, reason: f.reason, classes: [c], rule: rule.path });
     }
   }
-  return out;
+  return [...byPath.values()];
 }
 
 /** On NetworkPolicy CREATE/UPDATE: a policy that affects the direction, reaches the tier and admits a listed class. */
@@ -72,11 +73,14 @@ export function forbidPeerClassOnPolicy(r: PeerClassRule, subject: PolicySubject
   if (!policy || !policy.affects[r.direction]) return [];
   const reach = reachesTier(policy, tierSelector(ctx, r.tier), (...s) => ctx.index.findPod(subject.namespace, ...s));
   if (!reach.reaches) return [];
-  const how = reach.pod
-    ? `its podSelector selects ${subject.namespace}/${reach.pod}, a pod of tier ${r.tier}`
-    : policy.podSelector.empty
-      ? `its podSelector {} selects every pod in ${subject.namespace}, tier ${r.tier} included`
-      : `its podSelector selects every pod of tier ${r.tier}`;
+  const how =
+    reach.how === 'pod'
+      ? `its podSelector selects ${subject.namespace}/${reach.pod}, a pod of tier ${r.tier}`
+      : reach.how === 'within'
+        ? `its podSelector selects only pods of tier ${r.tier} (whether or not one exists yet)`
+        : policy.podSelector.empty
+          ? `its podSelector {} selects every pod in ${subject.namespace}, tier ${r.tier} included`
+          : `its podSelector selects every pod of tier ${r.tier}`;
   return ruleFindings(policy, r, ctx).map((f) => ({
     path: f.path,
     message: `${f.reason}; ${how}, and tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: ${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}; or narrow spec.podSelector so that it does not select tier ${r.tier}`,

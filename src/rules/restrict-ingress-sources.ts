@@ -40,6 +40,7 @@ export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject
   const tier = ctx.index.selector(ctx.config.tiers[rule.tier]!);
   if (!reachesTier(policy, tier, (...s) => ctx.index.findPod(subject.namespace, ...s)).reaches) return [];
   const allowed = describeAllowed(rule.allow, subject.namespace);
+  const example = JSON.stringify(ctx.config.tiers[rule.allow[0]?.tier ?? '']?.matchLabels ?? {});
   const findings: Finding[] = [];
   for (const r of policy.ingress) {
     if (r.allPeers) {
@@ -49,7 +50,7 @@ export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject
     for (const peer of r.peers) {
       if (peerAllowed(peer, subject.namespace, rule.allow, (name) => ctx.index.selector(ctx.config.tiers[name]!))) continue;
       const what = peer.kind === 'ipBlock' ? 'an ipBlock (addresses outside the cluster)' : 'pods outside the allowed sources';
-      findings.push({ path: peer.path, message: `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${JSON.stringify(ctx.config.tiers[rule.allow[0]?.tier ?? '']?.matchLabels ?? {})}}` });
+      findings.push({ path: peer.path, message: `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${example}}` });
     }
   }
   return findings;

@@ -1,23 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane, type ControlPlane } from './cluster/control-plane.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    cluster: { dir: string; server: string; kubeconfig: string; caCert: string; caKey: string };
+    /** Folder holding the kube-apiserver and etcd binaries (built once, cached). */
+    e2eBin: string;
   }
 }
 
-let plane: ControlPlane | undefined;
+const HERE = fileURLToPath(new URL('.', import.meta.url));
 
-/** Starts the control plane once for the suite and tears it down after, failures included. */
-export async function setup(project: TestProject): Promise<() => Promise<void>> {
-  plane = await startControlPlane();
-  console.log(`e2e control plane: ${plane.versions.kubeApiserver} (kube-apiserver), ${plane.versions.etcd}, at ${plane.server}; files in ${plane.dir}`);
-  project.provide('cluster', { dir: plane.dir, server: plane.server, kubeconfig: plane.kubeconfig, caCert: plane.ca.certPem, caKey: plane.ca.keyPem });
-  const stop = async (): Promise<void> => {
-    await plane?.stop();
-    plane = undefined;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(1)));
-  return stop;
+/**
+ * Builds (or finds in the cache) kube-apiserver and etcd once for the whole suite. Each test
+ * file then starts a control plane of its own (helpers.ts `useControlPlane`), so that files
+ * can run in parallel without seeing each other's webhooks and objects.
+ */
+export function setup(project: TestProject): void {
+  const bin = execFileSync('bash', [join(HERE, 'cluster', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop()!;
+  const version = (args: string[], file: string): string => execFileSync(join(bin, file), args, { encoding: 'utf8' }).split('\n')[0]!.trim();
+  console.log(`e2e binaries: ${version(['--version'], 'kube-apiserver')} (kube-apiserver), ${version(['--version'], 'etcd')}, in ${bin}`);
+  project.provide('e2eBin', bin);
 }

@@ -2,10 +2,44 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { REPO } from '../helpers/cli.ts';
+import { startControlPlane, type ControlPlane } from './cluster/control-plane.ts';
 
-export const cluster = (): ReturnType<typeof inject<'cluster'>> => inject('cluster');
+/** What a test file knows of its control plane. */
+export interface ClusterInfo {
+  dir: string;
+  server: string;
+  kubeconfig: string;
+  caCert: string;
+  caKey: string;
+}
+
+let current: ClusterInfo | undefined;
+
+/** The control plane of this test file (see useControlPlane). */
+export function cluster(): ClusterInfo {
+  if (!current) throw new Error('no control plane: call useControlPlane() at the top of the test file');
+  return current;
+}
+
+/**
+ * Gives the calling test file a control plane of its own: started before its tests, stopped
+ * after them, failures included. Files run in parallel, each against its own etcd and
+ * kube-apiserver, so webhooks installed by one never judge another's requests.
+ */
+export function useControlPlane(): void {
+  let plane: ControlPlane | undefined;
+  beforeAll(async () => {
+    plane = await startControlPlane(inject('e2eBin'));
+    current = { dir: plane.dir, server: plane.server, kubeconfig: plane.kubeconfig, caCert: plane.ca.certPem, caKey: plane.ca.keyPem };
+  }, 180_000);
+  afterAll(async () => {
+    await plane?.stop();
+    plane = undefined;
+    current = undefined;
+  });
+}
 
 export interface Result {
   status: number;

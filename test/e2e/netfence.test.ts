@@ -8,7 +8,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { defaultServingNames, generateServingCert } from '../../src/certs/generate.ts';
 import { runCli } from '../helpers/cli.ts';
 import { freePort, kubeconfigYaml } from './cluster/control-plane.ts';
-import { cluster, eventually, kubectl, kubectlOk, Replica } from './helpers.ts';
+import { cluster, eventually, kubectl, kubectlOk, Replica, useControlPlane } from './helpers.ts';
 
 // The scenarios of the end-to-end issue, in order, against one real kube-apiserver + etcd.
 // netfence runs as local processes with the token of the deploy/ ServiceAccount; the webhook
@@ -48,6 +48,8 @@ const pod = (ns: string, name: string, labels: Record<string, string> = { app: n
   metadata: { name, namespace: ns, labels },
   spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] },
 });
+
+useControlPlane();
 
 beforeAll(async () => {
   // A namespace that exists before netfence: no baseline labels, no policies.

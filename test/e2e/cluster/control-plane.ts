@@ -19,6 +19,7 @@ export interface ControlPlane {
   ca: KeyPair;
   versions: { kubeApiserver: string; etcd: string };
   stop(): Promise<void>;
+  restartApiServer(): Promise<void>;
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -88,6 +89,10 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs:
   throw new Error(`${what} not ready after ${timeoutMs} ms; see ${log}`);
 }
 
+export function buildBinaries(): string {
+  return execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -100,8 +105,8 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startControlPlane(): Promise<ControlPlane> {
-  const bin = execFileSync('bash', [join(HERE, 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+/** Starts etcd and kube-apiserver from `bin` (the folder build.sh prints; built when not given). */
+export async function startControlPlane(bin = buildBinaries()): Promise<ControlPlane> {
   const versions = {
     kubeApiserver: execFileSync(join(bin, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).trim(),
     etcd: execFileSync(join(bin, 'etcd'), ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim(),
@@ -141,7 +146,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
   try {
     await waitUntil('etcd', async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok, 30_000, etcd, etcdLog);
     const apiLog = join(dir, 'kube-apiserver.log');
-    const api = spawn(
+    const spawnApi = (): ChildProcess => spawn(
       join(bin, 'kube-apiserver'),
       [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
@@ -165,11 +170,12 @@ export async function startControlPlane(): Promise<ControlPlane> {
       ],
       { stdio: ['ignore', openSync(apiLog, 'a'), openSync(apiLog, 'a')] },
     );
+    let api = spawnApi();
     children.push(api);
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = join(dir, 'admin.kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml(server, ca.certPem, { cert: admin }), { mode: 0o600 });
-    await waitUntil(
+    const apiReady = (): Promise<void> => waitUntil(
       'kube-apiserver',
       async () => {
         const out = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/readyz'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -179,7 +185,16 @@ export async function startControlPlane(): Promise<ControlPlane> {
       api,
       apiLog,
     );
-    return { dir, server, kubeconfig, ca, versions, stop };
+    await apiReady();
+    // Stops kube-apiserver alone (etcd keeps its data and resourceVersions) and starts it again.
+    const restartApiServer = async (): Promise<void> => {
+      await stopChild(api);
+      children.splice(children.indexOf(api), 1);
+      api = spawnApi();
+      children.push(api);
+      await apiReady();
+    };
+    return { dir, server, kubeconfig, ca, versions, stop, restartApiServer };
   } catch (err) {
     await stop();
     throw err;
