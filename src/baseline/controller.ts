@@ -1,11 +1,20 @@
-import type { Logger } from 'pino';
-import type { ConfigStore } from '../config/store.ts';
 import type { EventEmitter } from 'node:events';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import type { LiveViewEvents } from '../cluster/live.ts';
+import type { ConfigStore } from '../config/store.ts';
+import type { NetfenceConfig } from '../config/types.ts';
 import type { NamespaceInfo } from '../k8s/types.ts';
+import type { ObjectCache } from './caches.ts';
+import type { BaselineApi } from './kube-api.ts';
+import { baselineTemplates, planNamespace, wantsBaseline, type BaselineTemplate } from './plan.ts';
+import { WorkQueue, type Priority } from './queue.ts';
+import { RetryLog } from './retry-log.ts';
 
-/** What the controller reads of the live view: namespaces and change events. */
-export interface BaselineView extends Pick<EventEmitter<LiveViewEvents>, 'on' | 'off'> {
+/** What the controller reads of the live view: namespaces and their change events. */
+export interface BaselineView {
+  on(event: 'namespace', listener: (...args: LiveViewEvents['namespace']) => void): unknown;
+  off(event: 'namespace', listener: (...args: LiveViewEvents['namespace']) => void): unknown;
   namespace(name: string): NamespaceInfo | undefined;
   namespaces(): readonly NamespaceInfo[];
 }
@@ -14,9 +23,11 @@ export interface BaselineView extends Pick<EventEmitter<LiveViewEvents>, 'on' | 
 export interface Leadership extends Pick<EventEmitter<{ started: []; stopped: [] }>, 'on' | 'off'> {
   isLeader(): boolean;
 }
-import type { NetworkPolicy } from '../k8s/types.ts';
-import { statusOf, type BaselineApi } from './kube-api.ts';
-import { planNamespace, wantsBaseline, type Action } from './plan.ts';
+
+/** Where the controller reports what it did (an EventRecorder). */
+export interface EventSink {
+  record(namespace: string, reason: string, message: string): void;
+}
 
 export interface ReconcilerMetrics {
   action(kind: 'create' | 'update', result: 'success' | 'failure'): void;
@@ -25,179 +36,183 @@ export interface ReconcilerMetrics {
 
 export interface BaselineControllerOptions {
   api: BaselineApi;
+  caches: ObjectCache;
+  events: EventSink;
   view: BaselineView;
   config: ConfigStore;
   leader: Leadership;
   logger: Logger;
   netfenceNamespace: string;
-  identity: string;
   metrics?: ReconcilerMetrics;
+  /** Namespaces reconciled at once. The client's QPS/burst limit bounds the writes besides. */
+  workers?: number;
   /** Retry backoff per namespace: doubles from min to max. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** A periodic full pass catches anything an event did not bring. */
+  /** A periodic pass compares every namespace with the cache (no API call unless something differs). */
   resyncMs?: number;
+  /** Failures are logged once per cause per interval. */
+  retryLogIntervalMs?: number;
 }
 
 /**
- * Keeps the baseline NetworkPolicies in every namespace that carries the baseline labels.
- * Namespaces are queued on namespace and policy events, on a config change, when this replica
- * becomes the leader, and on a periodic resync; only the leader works the queue. Reads go to the
- * API server (not the cache) so that a write never acts on a stale object; conflicts and
- * races (409, 404) are retried with backoff, and nothing is dropped while it fails.
+ * Keeps the baseline objects (NetworkPolicies and objects of any other kind) in every namespace
+ * that carries the baseline labels. It reads the informer caches, never the API server: a pass
+ * over an unchanged cluster makes no API call. Writes carry the resourceVersion compared, so a
+ * change made meanwhile is a 409, and the namespace is looked at again, with backoff, once the
+ * watch has brought that change. A pool of workers takes namespaces from a work queue in which
+ * a namespace whose baseline has never been seen in place goes first, so new namespaces never
+ * wait behind a resync. Only the leader works the queue.
  */
 export class BaselineController {
   private readonly o: Required<Omit<BaselineControllerOptions, 'metrics'>> & Pick<BaselineControllerOptions, 'metrics'>;
-  private readonly queue = new Set<string>();
-  private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, NodeJS.Timeout>();
-  /** Baseline policies seen in place: one missing later was deleted, and is restored. */
-  private readonly seenInPlace = new Set<string>();
-  private running = false;
-  private stopped = true;
+  private queue: WorkQueue<string>;
+  private readonly retryLog: RetryLog;
+  /** Per namespace, the templates seen in place: one missing later was deleted, and is restored. */
+  private readonly inPlace = new Map<string, Set<string>>();
+  private templatesOf: { config: NetfenceConfig; templates: BaselineTemplate[] } | undefined;
   private resync: NodeJS.Timeout | undefined;
   private readonly unsubscribe: Array<() => void> = [];
+  private workers: Array<Promise<void>> = [];
+  private stopped = true;
 
   constructor(options: BaselineControllerOptions) {
-    this.o = { minBackoffMs: 250, maxBackoffMs: 30_000, resyncMs: 300_000, ...options };
+    this.o = { workers: 8, minBackoffMs: 250, maxBackoffMs: 30_000, resyncMs: 300_000, retryLogIntervalMs: 60_000, ...options };
+    this.queue = this.newQueue();
+    this.retryLog = new RetryLog(this.o.logger, { intervalMs: this.o.retryLogIntervalMs });
+  }
+
+  private newQueue(): WorkQueue<string> {
+    return new WorkQueue<string>({ minBackoffMs: this.o.minBackoffMs, maxBackoffMs: this.o.maxBackoffMs });
   }
 
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
-    const onNamespace = (name: string): void => this.enqueue(name);
-    const onPolicy = (namespace: string, name: string): void => {
-      if (this.o.config.current().config.baseline.policies.some((p) => p.name === name)) this.enqueue(namespace);
-    };
+    if (this.workers.length > 0) this.queue = this.newQueue();
+    const onNamespace = (name: string): void => this.enqueue(name, this.inPlace.has(name) ? 'normal' : 'new');
     const all = (): void => this.enqueueAll();
+    const onConfig = (): void => {
+      void this.o.caches.follow(this.templates()).then(all);
+    };
     this.o.view.on('namespace', onNamespace);
-    this.o.view.on('networkpolicy', onPolicy);
-    this.o.config.on('change', all);
+    this.o.config.on('change', onConfig);
     this.o.leader.on('started', all);
     this.unsubscribe.push(
       () => this.o.view.off('namespace', onNamespace),
-      () => this.o.view.off('networkpolicy', onPolicy),
-      () => this.o.config.off('change', all),
+      () => this.o.config.off('change', onConfig),
       () => this.o.leader.off('started', all),
     );
     this.resync = setInterval(all, this.o.resyncMs);
     this.resync.unref();
+    this.workers = Array.from({ length: this.o.workers }, () => this.work());
     this.enqueueAll();
   }
 
-  stop(): void {
+  /** Stops taking work; resolves when the workers have finished what they hold. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.resync) clearInterval(this.resync);
-    for (const t of this.delayed.values()) clearTimeout(t);
-    this.delayed.clear();
-    this.queue.clear();
+    this.queue.shutDown();
+    this.retryLog.stop();
+    await Promise.all(this.workers);
   }
 
+  /** A baseline object of a namespace changed in the cluster (from the informers). */
+  objectChanged(namespace: string): void {
+    this.enqueue(namespace, 'normal');
+  }
+
+  /** Every namespace, at normal priority except those whose baseline was never seen in place. */
   enqueueAll(): void {
-    for (const ns of this.o.view.namespaces()) this.enqueue(ns.name);
+    for (const ns of this.o.view.namespaces()) this.enqueue(ns.name, this.inPlace.has(ns.name) ? 'normal' : 'new');
   }
 
-  enqueue(namespace: string): void {
-    if (this.stopped) return;
-    this.queue.add(namespace);
-    this.o.metrics?.queueDepth(this.queue.size);
-    void this.drain();
+  enqueue(namespace: string, priority: Priority = 'normal'): void {
+    // Followers do not queue: becoming leader queues every namespace.
+    if (this.stopped || !this.o.leader.isLeader()) return;
+    this.queue.add(namespace, priority);
+    this.o.metrics?.queueDepth(this.queue.length);
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (!this.stopped && this.o.leader.isLeader() && this.queue.size > 0) {
-        const namespace = this.queue.values().next().value as string;
-        this.queue.delete(namespace);
-        this.o.metrics?.queueDepth(this.queue.size);
-        try {
+  /** Namespaces waiting (for tests and the bench). */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  private templates(): BaselineTemplate[] {
+    const { config } = this.o.config.current();
+    if (this.templatesOf?.config !== config) this.templatesOf = { config, templates: baselineTemplates(config) };
+    return this.templatesOf.templates;
+  }
+
+  private async work(): Promise<void> {
+    const queue = this.queue;
+    for (;;) {
+      const namespace = await queue.get();
+      if (namespace === undefined) return;
+      try {
+        // Not synced yet: the first list of each informer queues every namespace again.
+        if (this.o.leader.isLeader() && this.o.caches.synced()) {
           await this.reconcile(namespace);
-          this.failures.delete(namespace);
-        } catch (err) {
-          this.retryLater(namespace, err);
+          queue.forget(namespace);
         }
+      } catch (err) {
+        const delay = queue.addRateLimited(namespace);
+        this.retryLog.report(namespace, err, delay);
+      } finally {
+        queue.done(namespace);
+        this.o.metrics?.queueDepth(queue.length);
       }
-    } finally {
-      this.running = false;
+      // A pass over thousands of namespaces in place makes no API call: let admission in between.
+      await yieldToLoop();
     }
   }
 
-  private retryLater(namespace: string, err: unknown): void {
-    const n = (this.failures.get(namespace) ?? 0) + 1;
-    this.failures.set(namespace, n);
-    const delay = Math.min(this.o.minBackoffMs * 2 ** (n - 1), this.o.maxBackoffMs);
-    const status = statusOf(err);
-    this.o.logger[status === 409 || status === 404 ? 'info' : 'error'](
-      { event: 'baseline.retry', namespace, attempt: n, delayMs: delay, status, err: (err as Error).message },
-      `baseline of ${namespace} not in place yet; retrying`,
-    );
-    const previous = this.delayed.get(namespace);
-    if (previous) clearTimeout(previous);
-    const t = setTimeout(() => {
-      this.delayed.delete(namespace);
-      this.enqueue(namespace);
-    }, delay);
-    t.unref();
-    this.delayed.set(namespace, t);
-  }
-
-  /** One namespace: read what is there, plan, apply. Throws to be retried. */
+  /** One namespace: compare with the cache, write what differs. Throws to be retried. */
   async reconcile(namespace: string): Promise<void> {
     const { config } = this.o.config.current();
     const info = this.o.view.namespace(namespace);
-    if (!info || !wantsBaseline(info, config, this.o.netfenceNamespace)) return;
-    const actual = new Map<string, NetworkPolicy | undefined>();
-    for (const p of config.baseline.policies) actual.set(p.name, await this.o.api.getPolicy(namespace, p.name));
-    for (const action of planNamespace(namespace, config, actual)) await this.apply(namespace, action);
-  }
-
-  private async apply(namespace: string, action: Action): Promise<void> {
-    const key = `${namespace}/${action.name}`;
-    if (action.kind === 'skip') {
-      if (action.reason === 'in place') this.seenInPlace.add(key);
-      else this.o.logger.warn({ event: 'baseline.skipped', namespace, policy: action.name, reason: action.reason }, 'baseline policy left alone');
+    if (!info || !wantsBaseline(info, config, this.o.netfenceNamespace)) {
+      this.inPlace.delete(namespace);
       return;
     }
-    try {
-      if (action.kind === 'create') await this.o.api.createPolicy(action.policy);
-      else await this.o.api.replacePolicy(action.policy);
-      this.o.metrics?.action(action.kind, 'success');
-    } catch (err) {
-      this.o.metrics?.action(action.kind, 'failure');
-      throw err;
+    const templates = this.templates().filter((t) => this.o.caches.kind(t) !== undefined);
+    const seen = this.inPlace.get(namespace) ?? new Set<string>();
+    const created: string[] = [];
+    const restored: string[] = [];
+    let failure: unknown;
+    for (const action of planNamespace(namespace, templates, (t) => this.o.caches.get(t, namespace))) {
+      const t = action.template;
+      const what = `${t.kind} ${t.name}`;
+      if (action.kind === 'skip') {
+        if (action.reason === 'in place') seen.add(t.key);
+        else this.o.logger.warn({ event: 'baseline.skipped', namespace, kind: t.kind, name: t.name, reason: action.reason }, `baseline ${what} left alone`);
+        continue;
+      }
+      const kind = this.o.caches.kind(t)!;
+      try {
+        const stored = action.kind === 'create' ? await this.o.api.create(kind, action.object) : await this.o.api.patch(kind, namespace, t.name, action.patch);
+        this.o.caches.put(t, stored);
+        this.o.metrics?.action(action.kind, 'success');
+      } catch (err) {
+        this.o.metrics?.action(action.kind, 'failure');
+        failure ??= err;
+        continue;
+      }
+      const wasRestored = action.kind === 'update' || seen.has(t.key);
+      (wasRestored ? restored : created).push(action.kind === 'update' ? `${what} (${action.field} had been changed)` : wasRestored ? `${what} (it had been deleted)` : what);
+      seen.add(t.key);
+      this.o.logger.info(
+        { event: 'baseline.applied', namespace, kind: t.kind, name: t.name, action: action.kind, reason: wasRestored ? 'BaselineRestored' : 'BaselineCreated', ...(action.kind === 'update' ? { field: action.field } : {}) },
+        `${wasRestored ? 'restored' : 'created'} baseline ${what} in ${namespace}`,
+      );
     }
-    const restored = action.kind === 'update' || this.seenInPlace.has(key);
-    this.seenInPlace.add(key);
-    const reason = restored ? 'BaselineRestored' : 'BaselineCreated';
-    const message =
-      action.kind === 'update'
-        ? `netfence restored baseline NetworkPolicy ${action.name} (its ${action.reason} had been changed)`
-        : restored
-          ? `netfence restored baseline NetworkPolicy ${action.name} (it had been deleted)`
-          : `netfence created baseline NetworkPolicy ${action.name}`;
-    this.o.logger.info({ event: 'baseline.applied', namespace, policy: action.name, action: action.kind, reason }, message);
-    // Dates, not strings: the client serialises Event timestamps from Date objects.
-    const now = new Date();
-    await this.o.api
-      .createEvent({
-        apiVersion: 'v1',
-        kind: 'Event',
-        // A Namespace is cluster-scoped: the API server requires its Events in `default`, as
-        // client-go records them; `kubectl describe namespace` finds them there.
-        metadata: { generateName: 'netfence-baseline-', namespace: 'default' },
-        involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
-        reason,
-        message,
-        type: 'Normal',
-        source: { component: 'netfence' },
-        reportingComponent: 'netfence',
-        reportingInstance: this.o.identity,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
-      .catch((err: unknown) => this.o.logger.warn({ event: 'baseline.event_failed', namespace, err: (err as Error).message }, 'could not record the Event'));
+    if (seen.size > 0) this.inPlace.set(namespace, seen);
+    // One Event per namespace and reason for the whole pass, not one per object.
+    if (created.length > 0) this.o.events.record(namespace, 'BaselineCreated', `netfence created baseline ${created.join(', ')}`);
+    if (restored.length > 0) this.o.events.record(namespace, 'BaselineRestored', `netfence restored baseline ${restored.join(', ')}`);
+    if (failure !== undefined) throw failure;
   }
 }

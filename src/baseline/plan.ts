@@ -1,37 +1,105 @@
-import type { BaselinePolicy, NetfenceConfig } from '../config/types.ts';
-import type { NamespaceInfo, NetworkPolicy, NetworkPolicySpec } from '../k8s/types.ts';
+import type { NetfenceConfig } from '../config/types.ts';
+import { groupOf } from '../config/baseline-objects.ts';
+import type { KubeObject, NamespaceInfo, NetworkPolicySpec } from '../k8s/types.ts';
 import { affectedDirections } from '../netpol/policy.ts';
 import { hasBaselineLabels } from '../rules/default-deny.ts';
+import { firstDifference, mergePatchTo, withoutNulls } from './fields.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'netfence';
 
-/** What the reconciler must do about one baseline policy. */
-export type Action =
-  | { kind: 'create'; name: string; policy: NetworkPolicy }
-  | { kind: 'update'; name: string; policy: NetworkPolicy; reason: 'spec' | 'labels' }
-  | { kind: 'skip'; name: string; reason: string };
+/** One object netfence keeps in every baseline namespace: a baseline policy or a baseline object. */
+export interface BaselineTemplate {
+  /** `group/Kind/name` (`/ConfigMap/x` for the core group): the identity the reconciler and its caches use. */
+  key: string;
+  /** Where the config declares it, for messages: `baseline.objects[1]`. */
+  source: string;
+  apiVersion: string;
+  group: string;
+  kind: string;
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  /** The top-level fields other than apiVersion, kind and metadata (spec, data, …), as written. */
+  fields: Readonly<Record<string, unknown>>;
+  /**
+   * NetworkPolicies are compared whole (with the API server's defaults applied): a rule added
+   * to a default-deny changes what it admits. Other kinds compare the template's fields as a
+   * subset of the stored object.
+   */
+  exact: boolean;
+}
 
-/** Whether netfence keeps baseline policies in this namespace. */
+export const templateKey = (group: string, kind: string, name: string): string => `${group}/${kind}/${name}`;
+
+/** Every baseline template of the config: `baseline.policies`, then `baseline.objects`. */
+export function baselineTemplates(config: NetfenceConfig): BaselineTemplate[] {
+  const policies = config.baseline.policies.map(
+    (p, i): BaselineTemplate => ({
+      key: templateKey('networking.k8s.io', 'NetworkPolicy', p.name),
+      source: `baseline.policies[${i}]`,
+      apiVersion: 'networking.k8s.io/v1',
+      group: 'networking.k8s.io',
+      kind: 'NetworkPolicy',
+      name: p.name,
+      labels: {},
+      annotations: {},
+      fields: { spec: p.spec },
+      exact: true,
+    }),
+  );
+  const objects = (config.baseline.objects ?? []).map((o, i): BaselineTemplate => {
+    const { apiVersion, kind, metadata, ...fields } = o;
+    const group = groupOf(apiVersion);
+    return {
+      key: templateKey(group, kind, metadata.name),
+      source: `baseline.objects[${i}]`,
+      apiVersion,
+      group,
+      kind,
+      name: metadata.name,
+      labels: metadata.labels ?? {},
+      annotations: metadata.annotations ?? {},
+      fields,
+      exact: false,
+    };
+  });
+  return [...policies, ...objects];
+}
+
+/** What the reconciler must do about one baseline object in one namespace. */
+export type Action =
+  | { kind: 'create'; template: BaselineTemplate; object: KubeObject & { metadata: { name: string; namespace: string } } }
+  /** A JSON merge patch carrying the stored resourceVersion, so that it applies only to what was compared. */
+  | { kind: 'update'; template: BaselineTemplate; patch: Record<string, unknown>; field: string }
+  | { kind: 'skip'; template: BaselineTemplate; reason: string };
+
+/** Whether netfence keeps the baseline in this namespace. */
 export function wantsBaseline(namespace: NamespaceInfo, config: NetfenceConfig, netfenceNamespace: string): boolean {
   if (namespace.terminating) return false;
   if (namespace.name === netfenceNamespace || config.excludedNamespaces.includes(namespace.name)) return false;
-  return config.baseline.policies.length > 0 && hasBaselineLabels(namespace, config.baseline.labels);
+  const any = config.baseline.policies.length > 0 || (config.baseline.objects?.length ?? 0) > 0;
+  return any && hasBaselineLabels(namespace, config.baseline.labels);
 }
 
-/** The policy as netfence creates it. */
-export function desiredPolicy(namespace: string, template: BaselinePolicy): NetworkPolicy {
+/** The object as netfence creates it in a namespace. */
+export function desiredObject(namespace: string, t: BaselineTemplate): KubeObject & { metadata: { name: string; namespace: string } } {
   return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: template.name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } },
-    spec: structuredClone(template.spec),
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: {
+      name: t.name,
+      namespace,
+      labels: { ...t.labels, [MANAGED_BY_LABEL]: MANAGED_BY },
+      ...(Object.keys(t.annotations).length > 0 ? { annotations: { ...t.annotations } } : {}),
+    },
+    ...withoutNulls(structuredClone(t.fields) as Record<string, unknown>),
   };
 }
 
 /**
- * A spec with the API server's defaults applied (policyTypes, protocol TCP) and empty lists
- * dropped, so that a template and the object the API server stored from it compare equal.
+ * A NetworkPolicy spec with the API server's defaults applied (policyTypes, protocol TCP) and
+ * empty lists dropped, so that a template and the object stored from it compare equal.
  */
 export function normalizeSpec(spec: NetworkPolicySpec): unknown {
   const directions = affectedDirections(spec);
@@ -70,31 +138,47 @@ export function sameSpec(a: NetworkPolicySpec, b: NetworkPolicySpec): boolean {
 }
 
 /**
- * Desired against actual, for one namespace: create what is missing, restore what was edited,
- * and leave alone a policy of the same name that netfence does not manage (someone else's
+ * Desired against actual for one object: create it when missing, patch back what was changed,
+ * and leave alone an object of the same name that another tool manages (someone else's
  * object: touching it would be worse than reporting it).
  */
-export function planNamespace(namespace: string, config: NetfenceConfig, actual: ReadonlyMap<string, NetworkPolicy | undefined>): Action[] {
-  return config.baseline.policies.map((template): Action => {
-    const want = desiredPolicy(namespace, template);
-    const have = actual.get(template.name);
-    if (!have) return { kind: 'create', name: template.name, policy: want };
-    const labels = have.metadata.labels ?? {};
-    if (labels[MANAGED_BY_LABEL] !== undefined && labels[MANAGED_BY_LABEL] !== MANAGED_BY) {
-      return { kind: 'skip', name: template.name, reason: `a NetworkPolicy of that name is managed by ${labels[MANAGED_BY_LABEL]}` };
+export function planObject(namespace: string, t: BaselineTemplate, actual: KubeObject | undefined): Action {
+  if (!actual) return { kind: 'create', template: t, object: desiredObject(namespace, t) };
+  const labels = actual.metadata?.labels ?? {};
+  const manager = labels[MANAGED_BY_LABEL];
+  if (manager !== undefined && manager !== MANAGED_BY) {
+    return { kind: 'skip', template: t, reason: `a ${t.kind} of that name is managed by ${manager}` };
+  }
+  const patch: Record<string, unknown> = {};
+  let field: string | undefined;
+  if (t.exact) {
+    const want = t.fields.spec as NetworkPolicySpec;
+    const have = (actual.spec ?? {}) as NetworkPolicySpec;
+    if (!sameSpec(have, want)) {
+      field = 'spec';
+      patch.spec = mergePatchTo(have, want);
     }
-    const specOk = sameSpec(have.spec, want.spec);
-    const labelOk = labels[MANAGED_BY_LABEL] === MANAGED_BY;
-    if (specOk && labelOk) return { kind: 'skip', name: template.name, reason: 'in place' };
-    const policy: NetworkPolicy = {
-      ...want,
-      metadata: {
-        ...have.metadata,
-        name: template.name,
-        namespace,
-        labels: { ...labels, [MANAGED_BY_LABEL]: MANAGED_BY },
-      },
-    };
-    return { kind: 'update', name: template.name, policy, reason: specOk ? 'labels' : 'spec' };
-  });
+  } else {
+    const { apiVersion: _a, kind: _k, metadata: _m, ...have } = actual;
+    field = firstDifference(t.fields, have);
+    if (field !== undefined) Object.assign(patch, structuredClone(t.fields));
+  }
+  const wantLabels = { ...t.labels, [MANAGED_BY_LABEL]: MANAGED_BY };
+  const labelField = firstDifference(wantLabels, labels, 'metadata.labels');
+  const annotationField = firstDifference(t.annotations, actual.metadata?.annotations ?? {}, 'metadata.annotations');
+  field ??= labelField ?? annotationField;
+  if (field === undefined) return { kind: 'skip', template: t, reason: 'in place' };
+  patch.metadata = {
+    // The patch applies only to the version compared: a change made since is a 409, and the
+    // namespace is looked at again once the cache has that change.
+    resourceVersion: actual.metadata?.resourceVersion,
+    labels: wantLabels,
+    ...(Object.keys(t.annotations).length > 0 ? { annotations: { ...t.annotations } } : {}),
+  };
+  return { kind: 'update', template: t, patch, field };
+}
+
+/** Every baseline object of one namespace; `actual` reads the cache by template key. */
+export function planNamespace(namespace: string, templates: readonly BaselineTemplate[], actual: (t: BaselineTemplate) => KubeObject | undefined): Action[] {
+  return templates.map((t) => planObject(namespace, t, actual(t)));
 }

@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
 import { startAudit } from '../audit/start.ts';
+import { BaselineCaches } from '../baseline/caches.ts';
 import { BaselineController } from '../baseline/controller.ts';
+import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
+import { baselineTemplates } from '../baseline/plan.ts';
 import { LeaderElector } from '../baseline/leader.ts';
 import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -14,7 +17,7 @@ import { defaultServingNames } from '../certs/generate.ts';
 import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
-import { builtInConfig, loadConfigFile } from '../config/load.ts';
+import { builtInConfig, ConfigError, loadConfigFile } from '../config/load.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
@@ -71,6 +74,8 @@ interface LiveParts {
   view: LiveClusterView;
   leader: LeaderElector;
   controller: BaselineController;
+  caches: BaselineCaches;
+  client: KubeClient;
   audit: { stop(): Promise<void> };
 }
 
@@ -79,34 +84,52 @@ export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
   const kc = loadKubeConfig(options.kubeconfig);
-  // One client, one connection pool, for everything netfence asks the API server.
-  const client = await KubeClient.fromKubeConfig(kc);
+  // One client (one connection pool, one rate limit) for everything netfence asks the API
+  // server: the live view, the reconciler, its informers, Events and the Lease. The burst lets a
+  // burst of new namespaces get its baseline within seconds.
+  const client = await KubeClient.fromKubeConfig(kc, { qps: 50, burst: 200 });
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
-  const apis = kubeApis(kc);
+  const apis = kubeApis(client);
+  // Every baseline kind must be served and listable, watchable, creatable and patchable by
+  // netfence: refuse to start otherwise, saying which config entry and what to do.
+  const caches = new BaselineCaches(client, logger);
+  const templates = baselineTemplates(config.current().config);
+  const problems = await caches.resolveWithRetry(templates).catch((err: unknown) => {
+    client.close();
+    throw err;
+  });
+  if (problems.length > 0) {
+    client.close();
+    throw new ConfigError(`${config.current().source} (checked against the cluster)`, problems);
+  }
+  await caches.follow(templates);
   const identity = process.env.POD_NAME || `${hostname()}-${process.pid}`;
   const leader = new LeaderElector(apis.lease, logger, { namespace: options.netfenceNamespace, name: BASELINE_LEASE, identity });
   leader.on('started', () => metrics.leader.set(1));
   leader.on('stopped', () => metrics.leader.set(0));
   const controller = new BaselineController({
     api: apis.baseline,
+    caches,
+    events: new EventRecorder(apis.events, logger, { identity }),
     view,
     config,
     leader,
     logger,
-    identity,
     netfenceNamespace: options.netfenceNamespace,
     metrics: {
       action: (action, result) => metrics.baselineActions.inc({ action, result }),
       queueDepth: (n) => metrics.baselineQueue.set(n),
     },
   });
+  caches.onChange = (namespace) => controller.objectChanged(namespace);
+  caches.onSynced = () => controller.enqueueAll();
   view.start();
   controller.start();
   const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
   leader.start();
-  return { view, leader, controller, audit };
+  return { view, leader, controller, caches, client, audit };
 }
 
 async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<{ view: ClusterView; live?: LiveParts }> {
@@ -178,7 +201,8 @@ export async function serve(args: string[]): Promise<number> {
       deadline.unref();
       certificate.close();
       config.close();
-      live?.controller.stop();
+      void live?.controller.stop();
+      live?.caches.stop();
       void live?.view.stop();
       // The lease is given up while requests drain, so that another replica takes over at once.
       Promise.all([app.close(), live?.leader.stop(), live?.audit.stop()]).then(

@@ -80,10 +80,25 @@ export interface BaselinePolicy {
   spec: NetworkPolicySpec;
 }
 
+/**
+ * A namespaced object of any kind kept in every baseline namespace, written as in a manifest
+ * without a namespace: `apiVersion`, `kind`, `metadata` (name, labels, annotations) and the
+ * body (`spec`, `data`, …). The fields it sets are kept as written; fields the API server or
+ * others add are left alone; a field set to null is kept absent.
+ */
+export interface BaselineObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
 export interface Baseline {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   policies: BaselinePolicy[];
+  /** Present only when configured, so that configs without it keep their hash. */
+  objects?: BaselineObject[];
 }
 
 export interface DecisionLogSettings {

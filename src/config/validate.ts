@@ -3,6 +3,7 @@ import { isObject, type LabelSelector, type NetworkPolicySpec, type PolicyType }
 import { validateLabelSelector } from '../netpol/selector.ts';
 import { validateNetworkPolicySpec } from '../netpol/validate.ts';
 import { fieldPath, type FieldError } from '../util/field-errors.ts';
+import { readBaselineObjects } from './baseline-objects.ts';
 import {
   CONFIG_API_VERSION,
   CONFIG_KIND,
@@ -159,12 +160,14 @@ function readBaseline(value: unknown, errors: FieldError[]): Baseline {
   const baseline: Baseline = { labels: {}, annotations: {}, policies: [] };
   if (value === undefined || value === null) return baseline;
   if (!isObject(value)) {
-    errors.push({ path: 'baseline', message: 'must be a mapping with labels, annotations and policies' });
+    errors.push({ path: 'baseline', message: 'must be a mapping with labels, annotations, policies and objects' });
     return baseline;
   }
-  unknownFields(value, 'baseline', ['labels', 'annotations', 'policies'], errors);
+  unknownFields(value, 'baseline', ['labels', 'annotations', 'policies', 'objects'], errors);
   baseline.labels = stringMap(value.labels, 'baseline.labels', errors, true);
   baseline.annotations = stringMap(value.annotations, 'baseline.annotations', errors, false);
+  const objects = readBaselineObjects(value.objects, errors, stringMap);
+  if (objects) baseline.objects = objects;
   if (value.policies === undefined || value.policies === null) return baseline;
   if (!Array.isArray(value.policies)) {
     errors.push({ path: 'baseline.policies', message: 'must be a list of {name, spec}' });

@@ -192,7 +192,7 @@ describe('netfence against a real kube-apiserver', () => {
     kubectlOk(['delete', 'networkpolicy', 'netfence-allow-dns', '-n', 'production']);
     await eventually('allow-DNS restored by A', () => policyNames('production'), (n) => n.includes('netfence-allow-dns'), 15_000);
     // The log line follows the write: wait for it rather than race it.
-    await eventually('A logged the restore', () => applied(a).some((l) => l.namespace === 'production' && l.policy === 'netfence-allow-dns'), (x) => x, 5_000);
+    await eventually('A logged the restore', () => applied(a).some((l) => l.namespace === 'production' && l.kind === 'NetworkPolicy' && l.name === 'netfence-allow-dns'), (x) => x, 5_000);
     expect((await a.get('/metrics')).text).toMatch(/^netfence_leader 1$/m);
   });
 

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { defaultConfig } from '../../src/config/default.ts';
 import { runCli } from '../helpers/cli.ts';
 import { freePort, kubeconfigYaml } from './cluster/control-plane.ts';
-import { cluster, eventually, kubectl, kubectlOk, Replica } from './helpers.ts';
+import { cluster, eventually, kubectl, kubectlOk, Replica, useControlPlane } from './helpers.ts';
 
 // PolicyReports written by the background audit against a real kube-apiserver. No webhook is
 // installed here: objects that break the rules are created directly, as objects that existed
@@ -35,6 +35,8 @@ function resultFor(r: Report | undefined, kind: string, name: string, policy: st
 }
 
 const pod = (ns: string, name: string): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] } });
+
+useControlPlane();
 
 beforeAll(async () => {
   // netfence's identity and RBAC from deploy/, plus the optional PolicyReport component.
