@@ -40,7 +40,7 @@ useControlPlane();
 
 beforeAll(async () => {
   // netfence's identity and RBAC from deploy/, plus the optional PolicyReport component.
-  for (const f of ['deploy/namespace.yaml', 'deploy/serviceaccount.yaml', 'deploy/rbac.yaml', 'deploy/policyreports/crds.yaml', 'deploy/policyreports/rbac.yaml']) kubectlOk(['apply', '-f', f]);
+  for (const f of ['deploy/namespace.yaml', 'deploy/serviceaccount.yaml', 'deploy/rbac.yaml', 'deploy/policyreports/crds.yaml', 'deploy/policyreports/rbac.yaml']) kubectlOk(['apply', '-n', 'netfence-system', '-f', f]);
   await eventually('CRDs established', () => kubectl(['get', 'policyreports.wgpolicyk8s.io', '-A']).status, (s) => s === 0, 30_000);
   kubectlOk(['create', 'namespace', 'shop']);
   kubectlOk(['create', 'namespace', 'legacy']);
