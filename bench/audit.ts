@@ -15,7 +15,7 @@ const NAMESPACES = Number(process.env.BENCH_AUDIT_NAMESPACES ?? 2000);
 const POLICIES_PER_NS = 4;
 const PODS_PER_NS = 10;
 
-function cluster(): MutableView {
+export function cluster(): MutableView {
   const objects: KubeObject[] = [];
   for (let n = 0; n < NAMESPACES; n++) {
     const ns = `team-${n}`;

@@ -2,7 +2,7 @@ import type { NetfenceConfig } from '../config/types.ts';
 import type { PodInfo, PolicyType } from '../k8s/types.ts';
 import { admitsInternet, admitsOtherNamespaces } from '../netpol/analysis.ts';
 import type { PolicyIndex } from '../netpol/index.ts';
-import { rulesOf } from '../netpol/policy.ts';
+import { rulesOf, type CompiledRule } from '../netpol/policy.ts';
 import { peerMatches, selectingPolicies, type Endpoint } from '../netpol/reach.ts';
 
 // Who can reach whom in one namespace, on some port: workloads (pods grouped by their app
@@ -48,11 +48,18 @@ function admits(index: PolicyIndex, self: PodInfo, direction: PolicyType, other:
   return policies.some((p) => rulesOf(p, direction).some((r) => r.allPeers || r.peers.some((peer) => peerMatches(peer, p.namespace, other))));
 }
 
+// A rule's answer does not depend on the pod: remembered per rule, as workloads share policies.
+const outsideOf = new WeakMap<CompiledRule, Record<typeof INTERNET | typeof OTHER_NAMESPACES, boolean>>();
+
 function admitsOutside(index: PolicyIndex, self: PodInfo, direction: PolicyType, which: typeof INTERNET | typeof OTHER_NAMESPACES): boolean {
   const policies = selectingPolicies(index, self, direction);
   if (policies.length === 0) return true;
   return policies.some((p) =>
-    rulesOf(p, direction).some((r) => (which === INTERNET ? admitsInternet(r) : admitsOtherNamespaces(r, p.namespace, index)) !== undefined),
+    rulesOf(p, direction).some((r) => {
+      let o = outsideOf.get(r);
+      if (!o) outsideOf.set(r, (o = { [INTERNET]: admitsInternet(r) !== undefined, [OTHER_NAMESPACES]: admitsOtherNamespaces(r, p.namespace, index) !== undefined }));
+      return o[which];
+    }),
   );
 }
 

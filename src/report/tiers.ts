@@ -39,9 +39,15 @@ export function tierReach(index: PolicyIndex, config: NetfenceConfig, namespaces
   const ruleReach = (policy: CompiledPolicy, rule: CompiledRule): RuleReach => {
     let r = cache.get(rule);
     if (!r) {
+      // Peers without a namespaceSelector stay in the policy's namespace: only the others
+      // need the namespace list (keeping the cost per policy, not per policy and namespace).
+      const selectors = rule.peers.flatMap((p) => (p.kind === 'pods' && p.namespaceSelector ? [p.namespaceSelector] : []));
+      const own = rule.peers.some((p) => p.kind === 'pods' && !p.namespaceSelector);
       const from = rule.allPeers
         ? namespaces.map((n) => n.name)
-        : namespaces.filter((ns) => rule.peers.some((p) => p.kind === 'pods' && (p.namespaceSelector ? p.namespaceSelector.matches(ns.labels) : ns.name === policy.namespace))).map((n) => n.name);
+        : selectors.length === 0
+          ? own ? [policy.namespace] : []
+          : namespaces.filter((ns) => (own && ns.name === policy.namespace) || selectors.some((sel) => sel.matches(ns.labels))).map((n) => n.name);
       r = {
         classes: CLASSES.filter((c) => admitsClass(rule, c, policy.namespace, index) !== undefined),
         namespaces: from,
