@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,4 +98,18 @@ describe('PolicyReports from the background audit', () => {
     expect(full!.metadata.annotations).toMatchObject({ 'netfence.io/results-cap': '500', 'netfence.io/results-omitted': String(N * 3 - 500) });
     expect(full!.summary.pass).toBe(N * 2);
   }, 300_000);
+
+  it('netfence report --kubeconfig reads the live cluster (read-only) and says the same', () => {
+    // To a file: 2,000 violations with their messages are more than spawnSync's stdout buffer.
+    const out = join(work, 'report.json');
+    const r = runCli(['report', '--kubeconfig', cluster().kubeconfig, '-o', 'json', '--out', out]);
+    expect(r.stderr).toContain(`report written to ${out}`);
+    expect(r.status).toBe(0);
+    const data = JSON.parse(readFileSync(out, 'utf8')) as { coverage: { list: Array<{ name: string; pods: number; defaultDeny: Record<string, boolean> }> }; violations: { byNamespace: Array<{ namespace: string; fail: number }> } };
+    const by = Object.fromEntries(data.coverage.list.map((n) => [n.name, n]));
+    expect(by.shop).toMatchObject({ pods: 1, defaultDeny: { ingress: true, egress: true } });
+    expect(by.crowd!.pods).toBe(2000);
+    // The crowd pods and the crowd Namespace itself: not default-deny.
+    expect(data.violations.byNamespace.find((n) => n.namespace === 'crowd')?.fail).toBe(2001);
+  }, 120_000);
 });
