@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ClusterView } from '../cluster/view.ts';
 import type { ConfigStore } from '../config/store.ts';
-import { DECISION_EVENT, DECISION_SCHEMA, gvkString, type DecisionLog, type DecisionRecord } from '../audit/decision-log.ts';
+import { DECISION_EVENT, DECISION_SCHEMA, gvkString, type ClientIdentity, type DecisionLog, type DecisionRecord } from '../audit/decision-log.ts';
 import type { Metrics } from '../audit/metrics.ts';
 import { PolicyIndex } from '../netpol/index.ts';
 import {
@@ -38,6 +38,8 @@ export function evaluate(ctx: AdmissionContext, handlers: HandlerTable, endpoint
   return mergeVerdicts(handlers.find(endpoint, group, kind, ctx.request.operation).map((h) => h(ctx)));
 }
 
+const UNAUTHENTICATED: ClientIdentity = Object.freeze({ authenticated: false });
+
 export type AdmissionOutcome =
   | { statusCode: 200; body: Record<string, unknown> }
   | { statusCode: 400; body: { error: string } };
@@ -58,7 +60,7 @@ export class Admission {
     this.index = new PolicyIndex(deps.cluster);
   }
 
-  review(endpoint: Endpoint, body: unknown): AdmissionOutcome {
+  review(endpoint: Endpoint, body: unknown, client: ClientIdentity = UNAUTHENTICATED): AdmissionOutcome {
     const started = performance.now();
     const decoded = decodeAdmissionReview(body);
     if (!decoded.ok) {
@@ -95,8 +97,9 @@ export class Admission {
     const durationMs = performance.now() - started;
     const kind = gvkString(request.kind);
     this.deps.metrics.countReview(endpoint, kind, request.operation, decision, durationMs / 1000);
-    // The record is built only when it is written: allows are not logged unless configured.
-    if (decision !== 'allow' || error !== undefined || loaded.config.decisionLog.logAllowed) {
+    // The record is built only when it is written: allows are not logged unless configured,
+    // but an allow with violations (audit mode, or a namespace not adopted) always is.
+    if (decision !== 'allow' || verdict.violations.length > 0 || error !== undefined || loaded.config.decisionLog.logAllowed) {
       // Every field is typed and bounded (bounds.ts): what the request carried is never copied whole.
       const groups = boundedGroups(request.userInfo.groups);
       const violations = boundedViolations(verdict.violations);
@@ -115,6 +118,7 @@ export class Admission {
         name: asBoundedString(request.name || request.object?.metadata?.name || request.oldObject?.metadata?.name),
         user: asBoundedString(request.userInfo.username),
         groups: groups.items,
+        client,
         dryRun: request.dryRun === true,
         violations: violations.items,
         exemptions: exemptions.items,

@@ -81,6 +81,12 @@ describe('record lists', () => {
     expect(runeCount(one.message)).toBeLessThanOrEqual(BOUNDS.recordRunes);
     expect(runeCount(one.path)).toBeLessThanOrEqual(BOUNDS.recordRunes);
   });
+  it('counts the violations a rule only counted (more) among the omitted', () => {
+    const out = boundedViolations([v(0), { ...v(1), more: 5000 }]);
+    expect(out.items).toHaveLength(2);
+    expect(out.items[1]).not.toHaveProperty('more');
+    expect(out.omitted).toBe(5000);
+  });
   it('caps strings', () => {
     expect(boundedStrings([long(5000)]).items[0]!.length).toBeLessThanOrEqual(BOUNDS.recordRunes);
     expect(boundedStrings(Array.from({ length: 101 }, () => 'w')).omitted).toBe(1);
@@ -106,6 +112,12 @@ describe('boundedWarnings: within what the API server passes on', () => {
       const kept = out.length - 1;
       expect(out.at(-1)).toBe(`netfence: …and ${new Set(input).size - kept} more warning${new Set(input).size - kept === 1 ? '' : 's'}; see the decision log`);
     }
+  });
+  it('warnings only counted upstream are added to the summary, even when the rest fits', () => {
+    expect(boundedWarnings(['netfence: a'], String, 7)).toEqual(['netfence: a', 'netfence: …and 7 more warnings; see the decision log']);
+    const out = boundedWarnings(Array.from({ length: 100 }, (_, i) => `netfence: ${i} ${long(300)}`), String, 1000);
+    expect(out.at(-1)).toMatch(/^netfence: …and 1\d\d\d more warnings/);
+    expect(out.reduce((n, w) => n + runeCount(w), 0)).toBeLessThanOrEqual(BOUNDS.warningTotalRunes);
   });
   it('one huge warning is cut, not dropped', () => {
     const out = boundedWarnings([`netfence: ${long(1_000_000)}`], String);

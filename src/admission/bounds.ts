@@ -104,12 +104,24 @@ export function boundedGroups(value: unknown): { items: string[]; omitted: numbe
   return { items: items.map((g) => asBoundedString(g)), omitted };
 }
 
-/** Violations as the decision record keeps them: at most `recordItems`, each field bounded. */
+/**
+ * Violations as the decision record keeps them: at most `recordItems`, each field bounded;
+ * `omitted` counts those left out, the ones only ever counted (`more`) included.
+ */
 export function boundedViolations(list: readonly Violation[]): { items: Violation[]; omitted: number } {
-  const { items, omitted } = capList(list, BOUNDS.recordItems);
+  const { items } = capList(list, BOUNDS.recordItems);
+  let total = 0;
+  for (const v of list) total += 1 + (v.more ?? 0);
   return {
-    items: items.map((v) => ({ rule: cut(v.rule, BOUNDS.identityRunes), mode: v.mode, path: cut(v.path, BOUNDS.recordRunes), message: cut(v.message, BOUNDS.recordRunes) })),
-    omitted,
+    items: items.map((v) => ({
+      rule: cut(v.rule, BOUNDS.identityRunes),
+      mode: v.mode,
+      path: cut(v.path, BOUNDS.recordRunes),
+      message: cut(v.message, BOUNDS.recordRunes),
+      // Why an enforce or warn rule was recorded in audit mode (a namespace not adopted).
+      ...(v.downgraded ? { downgraded: v.downgraded } : {}),
+    })),
+    omitted: total - items.length,
   };
 }
 
@@ -128,28 +140,30 @@ export function boundedStrings(list: readonly string[]): { items: string[]; omit
  * The warnings of a response, as the API server will pass them on: duplicates dropped, no
  * control characters, each cut to `violationRunes`, and all of them together within
  * `warningTotalRunes` runes; those that do not fit are counted in a last warning
- * ("…and 12 more warnings; see the decision log"), itself within the total. Items are
+ * ("…and 12 more warnings; see the decision log"), itself within the total, with `counted`
+ * warnings that were only ever counted (FindingList) added to it. Items are
  * formatted only while they fit, so 80,000 findings cost 80,000 counts, not 80,000 strings.
  */
-export function boundedWarnings<T>(items: readonly T[], format: (item: T) => string, prefix = 'netfence: '): string[] {
+export function boundedWarnings<T>(items: readonly T[], format: (item: T) => string, counted = 0, prefix = 'netfence: '): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   let used = 0;
   const summary = (n: number): string => `${prefix}…and ${n} more warning${n === 1 ? '' : 's'}; see the decision log`;
   // Room kept for the summary line, sized for the largest count it could carry.
-  const reserve = runeCount(summary(items.length));
+  const reserve = runeCount(summary(items.length + counted));
   for (let i = 0; i < items.length; i++) {
     const w = cut(withoutControlCharacters(format(items[i]!)), BOUNDS.violationRunes);
     if (seen.has(w)) continue;
     const runes = runeCount(w);
-    const last = i === items.length - 1;
+    const last = i === items.length - 1 && counted === 0;
     if (used + runes + (last ? 0 : reserve) > BOUNDS.warningTotalRunes) {
-      out.push(summary(items.length - i));
+      out.push(summary(items.length - i + counted));
       return out;
     }
     seen.add(w);
     out.push(w);
     used += runes;
   }
+  if (counted > 0) out.push(summary(counted));
   return out;
 }

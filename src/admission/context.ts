@@ -27,6 +27,20 @@ export interface Violation {
   /** Field path in the object, e.g. `spec.ingress[0].from[1].namespaceSelector`. */
   path: string;
   message: string;
+  /** Further violations of the same rule on this object, counted but not described. */
+  more?: number;
+  /**
+   * Present when the rule's configured mode was lowered to audit: the namespace is not
+   * adopted (src/rules/scope.ts). `mode` is then `audit`; `from` is the configured mode.
+   */
+  downgraded?: { from: Mode; reason: 'namespace-not-adopted' };
+}
+
+/** How many violations a list stands for, the counted ones included. */
+export function violationCount(list: readonly Violation[]): number {
+  let n = 0;
+  for (const v of list) n += 1 + (v.more ?? 0);
+  return n;
 }
 
 /** An exemption that matched a violation: applied, or ignored because it expired. */

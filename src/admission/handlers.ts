@@ -13,8 +13,10 @@ export type Endpoint = 'validate' | 'mutate';
 export class HandlerTable {
   /** Handlers by endpoint, group, kind and operation: one lookup per request. */
   private readonly byKey = new Map<string, Handler[]>();
+  private readonly groupKinds = new Map<string, { group: string; kind: string }>();
 
   register(endpoint: Endpoint, group: string, kind: string, operations: readonly Operation[], handler: Handler): this {
+    this.groupKinds.set(`${group}/${kind}`, { group, kind });
     for (const operation of operations) {
       const key = `${endpoint}:${group}/${kind}:${operation}`;
       const list = this.byKey.get(key) ?? [];
@@ -22,6 +24,11 @@ export class HandlerTable {
       this.byKey.set(key, list);
     }
     return this;
+  }
+
+  /** The API group and kind of every registered handler: the kinds netfence judges. */
+  kinds(): Array<{ group: string; kind: string }> {
+    return [...this.groupKinds.values()];
   }
 
   find(endpoint: Endpoint, group: string, kind: string, operation: Operation): readonly Handler[] {

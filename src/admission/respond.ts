@@ -1,6 +1,6 @@
 import { asBoundedString, BOUNDS, boundedWarnings, capList, cut } from './bounds.ts';
 import { diff } from './patch.ts';
-import { decisionOf, type Decision, type Verdict, type Violation } from './context.ts';
+import { decisionOf, violationCount, type Decision, type Verdict, type Violation } from './context.ts';
 import type { AdmissionRequest, AdmissionResponse } from './review.ts';
 
 /** `NetworkPolicy production/open-data`, `Namespace team-a`, `Pod default/(generated web-)`; every part bounded. */
@@ -20,10 +20,12 @@ function formatViolation(v: Violation): string {
 /** The denial: the first `BOUNDS.messageViolations` enforced violations, and how many more there are. */
 export function denialMessage(request: AdmissionRequest, violations: readonly Violation[]): string {
   const enforced = violations.filter((v) => v.mode === 'enforce');
-  const { items, omitted } = capList(enforced, BOUNDS.messageViolations);
+  const total = violationCount(enforced);
+  const { items } = capList(enforced, BOUNDS.messageViolations);
+  const omitted = total - items.length;
   const lines = items.map((v) => `- ${formatViolation(v)}`);
   if (omitted > 0) lines.push(`- …and ${omitted} more violation${omitted === 1 ? '' : 's'}; see the decision log (uid ${cut(request.uid, BOUNDS.identityRunes)})`);
-  return `netfence denied ${describeObject(request)} (${enforced.length} violation${enforced.length === 1 ? '' : 's'}):\n${lines.join('\n')}`;
+  return `netfence denied ${describeObject(request)} (${total} violation${total === 1 ? '' : 's'}):\n${lines.join('\n')}`;
 }
 
 /** Turns a verdict into the AdmissionResponse: pure, so the CLI can show the same answer. */
@@ -33,9 +35,11 @@ export function buildResponse(request: AdmissionRequest, verdict: Verdict): { re
   if (decision === 'deny') {
     response.status = { code: 403, reason: 'Forbidden', message: denialMessage(request, verdict.violations) };
   }
+  const warned = verdict.violations.filter((v) => v.mode === 'warn');
   const warnings = boundedWarnings<Violation | string>(
-    [...verdict.violations.filter((v) => v.mode === 'warn'), ...verdict.warnings],
+    [...warned, ...verdict.warnings],
     (w) => `netfence: ${typeof w === 'string' ? w : formatViolation(w)}`,
+    violationCount(warned) - warned.length,
   );
   if (warnings.length > 0) response.warnings = warnings;
   if (decision !== 'deny' && verdict.mutated && request.object) {

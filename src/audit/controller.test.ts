@@ -101,7 +101,7 @@ describe('AuditController', () => {
     engine.runAll(now);
     expect(auditGauges(engine, config, now)).toEqual({
       namespaces: { both: 0, ingress: 1, egress: 0, none: 1 },
-      violations: [{ rule: 'require-default-deny', mode: 'enforce', count: 2 }],
+      violations: [{ rule: 'require-default-deny', mode: 'audit', count: 2 }], // neither namespace is adopted
       exemptionsExpiringSoon: 1,
     });
   });

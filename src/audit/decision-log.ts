@@ -4,11 +4,21 @@ import type { AdmissionRequest } from '../admission/review.ts';
 
 /**
  * The decision record: a public API for auditors. Keys and their meaning are fixed by
- * ../shared/DESIGN.md and the README; add keys only with a new `schema` number. The object
+ * docs/decision-log.md; change meanings only with a new `schema` number. The object
  * body is never logged: it may hold secrets (env values, annotations) and it is large.
  */
 export const DECISION_EVENT = 'admission.decision';
 export const DECISION_SCHEMA = 1;
+
+/**
+ * How the client that posted the review was authenticated: `authenticated` only when it
+ * presented a certificate verified against `serve --client-ca`, with the certificate's subject.
+ * Without it, `user` and `groups` are whatever the client claimed.
+ */
+export interface ClientIdentity {
+  authenticated: boolean;
+  subject?: string;
+}
 
 export interface DecisionRecord {
   event: typeof DECISION_EVENT;
@@ -25,6 +35,8 @@ export interface DecisionRecord {
   name: string;
   user: string;
   groups: string[];
+  /** Who posted the review: only an authenticated client can be the API server. */
+  client: ClientIdentity;
   dryRun: boolean;
   violations: Violation[];
   exemptions: ExemptionUse[];
@@ -51,9 +63,12 @@ export class DecisionLog {
     this.logger = logger;
   }
 
-  /** Denials and warnings are always written; allows only when the config asks for them. */
+  /**
+   * Denials, warnings and allows with violations (audit mode) are always written; other
+   * allows only when the config asks for them.
+   */
   write(record: DecisionRecord, logAllowed: boolean): void {
-    if (record.decision === 'allow' && !logAllowed && record.error === undefined) return;
+    if (record.decision === 'allow' && !logAllowed && record.error === undefined && record.violations.length === 0) return;
     this.logger.info(record, 'admission decision');
   }
 }

@@ -1,7 +1,8 @@
 import { isExcludedNamespace } from '../admission/context.ts';
 import type { HandlerTable } from '../admission/handlers.ts';
 import { defaultHandlers } from '../admission/registry.ts';
-import type { ClusterView, WorkloadInfo } from '../cluster/view.ts';
+import type { ClusterView } from '../cluster/view.ts';
+import type { WorkloadInfo } from '../cluster/workloads.ts';
 import type { NetfenceConfig } from '../config/types.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
 import { judgeSubject, type AuditedObject } from './judge.ts';
@@ -34,6 +35,7 @@ export class AuditEngine {
   private readonly handlers: HandlerTable;
   private readonly netfenceNamespace: string;
   private index: RecordingIndex;
+  private readonly recordingView: ClusterView;
   private config: NetfenceConfig;
 
   private readonly objects = new Map<string, AuditedObject>();
@@ -60,6 +62,17 @@ export class AuditEngine {
     this.netfenceNamespace = options.netfenceNamespace;
     this.handlers = options.handlers ?? defaultHandlers();
     this.index = new RecordingIndex(view);
+    // Rules read the view directly too (the enforcement scope reads a namespace's labels):
+    // those reads are recorded like the index's.
+    const reads = (): Reads => this.index.current;
+    this.recordingView = {
+      namespace: (name) => (reads().namespaces.add(name), view.namespace(name)),
+      namespaces: () => ((reads().allNamespaces = true), view.namespaces()),
+      pods: (ns) => (reads().pods.add(ns), view.pods(ns)),
+      networkPolicies: (ns) => (reads().policies.add(ns), view.networkPolicies(ns)),
+      synced: () => view.synced(),
+      describe: () => view.describe(),
+    };
   }
 
   /** A config reload: everything is judged again (rules, tiers, exemptions may all differ). */
@@ -194,7 +207,7 @@ export class AuditEngine {
 
   private workloadsChanged(ns: string, before: readonly WorkloadInfo[], after: readonly WorkloadInfo[]): void {
     const key = (w: WorkloadInfo): string => `${workloadSubject(w).kindKey}|${w.name}`;
-    for (const k of diffByName(before, after, key, (a, b) => a.object === b.object)) {
+    for (const k of diffByName(before, after, key, (a, b) => JSON.stringify(a.pod) === JSON.stringify(b.pod))) {
       const i = k.lastIndexOf('|');
       this.pending.add(subjectKey(ns, k.slice(0, i), k.slice(i + 1)));
     }
@@ -237,7 +250,7 @@ export class AuditEngine {
       return;
     }
     this.index.current = emptyReads();
-    const audited = judgeSubject(subject, key, { config: this.config, cluster: this.view, index: this.index, handlers: this.handlers, now, netfenceNamespace: this.netfenceNamespace });
+    const audited = judgeSubject(subject, key, { config: this.config, cluster: this.recordingView, index: this.index, handlers: this.handlers, now, netfenceNamespace: this.netfenceNamespace });
     this.judged++;
     this.remember(key, this.index.current);
     this.index.current = emptyReads();

@@ -22,6 +22,8 @@ export interface RuleResult {
   /** Field path in the object, for fail and warn. */
   path?: string;
   message?: string;
+  /** When the namespace's scope downgraded the rule (not adopted: audit mode), its configured mode. */
+  configuredMode?: Mode;
   /** The exemption that matched: applied (result skip) or expired (the violation stands). */
   exemption?: Omit<ExemptionUse, 'rule' | 'namespace'>;
 }
@@ -59,7 +61,7 @@ export interface JudgeInput {
  * Namespace default-deny, for each requireDefaultDeny rule: admission denies the namespace's
  * pods when it is not; the audit says so on the namespace itself (the ClusterPolicyReport).
  */
-function namespaceDefaultDeny(input: JudgeInput, namespace: string): { verdict: Verdict; state: Record<PolicyType, boolean> } {
+function namespaceDefaultDeny(input: JudgeInput, ctx: AdmissionContext, namespace: string): { verdict: Verdict; state: Record<PolicyType, boolean> } {
   const policies = input.index.policies(namespace);
   const status = { Ingress: defaultDenyStatus(policies, 'Ingress'), Egress: defaultDenyStatus(policies, 'Egress') };
   const adopted = hasBaselineLabels(input.index.namespace(namespace), input.config.baseline.labels);
@@ -74,10 +76,10 @@ function namespaceDefaultDeny(input: JudgeInput, namespace: string): { verdict: 
       : `label the namespace ${labels || 'with the baseline labels'} (netfence then keeps the baseline policies there), or create a NetworkPolicy with podSelector: {} and policyTypes: [${missing.join(', ')}]`;
     results.push({
       rule,
-      findings: [{ path: 'metadata.name', message: `namespace ${namespace} is not default-deny (${missing.map((d) => `${d}: ${status[d].reason}`).join('; ')}), so admission denies new pods and workloads there. Fix: ${fix}` }],
+      findings: [{ path: 'metadata.name', message: `namespace ${namespace} is not default-deny (${missing.map((d) => `${d}: ${status[d].reason}`).join('; ')}), so ${adopted ? 'admission denies new pods and workloads there' : 'once adopted, admission would deny new pods and workloads there'}. Fix: ${fix}` }],
     });
   }
-  const { violations, exemptions } = judge(input, namespace, results);
+  const { violations, exemptions } = judge(ctx, namespace, results);
   return { verdict: { violations, exemptions, warnings: [] }, state: { Ingress: status.Ingress.defaultDeny, Egress: status.Egress.defaultDeny } };
 }
 
@@ -96,7 +98,8 @@ export function resultsOf(config: NetfenceConfig, kindKey: string, verdict: Verd
     const violations = verdict.violations.filter((v) => v.rule === rule.id);
     const base = { rule: rule.id, type: rule.type, mode: rule.mode };
     if (violations.length > 0) {
-      for (const v of violations) out.push({ ...base, result: resultOf(v), path: v.path, message: v.message, ...(exemption ? { exemption } : {}) });
+      // The mode it was judged with: a namespace that is not adopted has every rule in audit mode.
+      for (const v of violations) out.push({ ...base, mode: v.mode, result: resultOf(v), path: v.path, message: v.message, ...(v.downgraded ? { configuredMode: v.downgraded.from } : {}), ...(exemption ? { exemption } : {}) });
     } else if (exemption?.status === 'applied') {
       out.push({ ...base, result: 'skip', message: `exempted by ${exemption.id}: ${exemption.reason}`, exemption });
     } else {
@@ -123,7 +126,7 @@ export function judgeSubject(subject: AuditSubject, key: string, input: JudgeInp
   let verdict = evaluate(ctx, input.handlers, 'validate');
   let defaultDeny: Record<PolicyType, boolean> | undefined;
   if (subject.kindKey === 'Namespace') {
-    const dd = namespaceDefaultDeny(input, subject.name);
+    const dd = namespaceDefaultDeny(input, ctx, subject.name);
     defaultDeny = dd.state;
     verdict = {
       violations: [...verdict.violations, ...dd.verdict.violations],

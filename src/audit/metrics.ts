@@ -1,6 +1,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+const OTHER = 'other';
+const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
+const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const DECISIONS: ReadonlySet<string> = new Set(['allow', 'warn', 'deny']);
+/** The versions netfence's webhooks register for every kind (deploy/webhooks.yaml). */
+export const REVIEW_VERSIONS: readonly string[] = ['v1'];
+
 /**
  * Every metric netfence exports, on a registry of its own (never prom-client's global one), so
  * that two apps in one process (tests, the bench) do not share counters.
@@ -31,6 +38,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // status is always a code netfence itself chose (400, 401, 408, 413, 415, ...), never copied.
   readonly badRequests = new Counter({
     name: 'netfence_bad_requests_total',
     help: 'Requests answered 4xx because the body was not an AdmissionReview (or too large).',
@@ -216,13 +224,40 @@ export class Metrics {
     this.stalenessSource = source;
   }
 
+  /**
+   * The values the `kind` label may take: the kinds netfence judges. Every label value comes
+   * from a fixed set: a label copied from requests would let any client that reaches the port
+   * create series without bound (200,000 made-up kinds once took RSS to 1.1 GB).
+   */
+  private reviewKinds: ReadonlySet<string> = new Set();
+
+  /**
+   * The kinds netfence has handlers for, as `group/version/kind` labels at the versions its
+   * webhooks register (`v1`; with `matchPolicy: Equivalent` the API server converts every
+   * request to it). Any other kind is counted as `other`.
+   */
+  setReviewKinds(kinds: Iterable<{ group: string; kind: string }>, versions: readonly string[] = REVIEW_VERSIONS): void {
+    const labels = new Set<string>();
+    for (const { group, kind } of kinds) for (const version of versions) labels.add(`${group || 'core'}/${version}/${kind}`);
+    this.reviewKinds = labels;
+  }
+
   // Label children cached by their values: resolving labels on every observation hashes and
-  // validates them each time, on the hot path of every review.
+  // validates them each time, on the hot path of every review. Bounded: every label is from a
+  // fixed set.
   private readonly reviewChildren = new Map<string, { inc(): void }>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
-  /** One answered review: its count by labels and its duration. */
-  countReview(endpoint: string, kind: string, operation: string, decision: string, seconds: number): void {
+  /**
+   * One answered review: its count by labels and its duration. `kind` is `group/version/kind`,
+   * `other` when netfence has no handler for it; endpoint, operation and decision are checked
+   * by the decoder and the decision, and counted as `other` should anything else arrive.
+   */
+  countReview(endpoint: string, gvk: string, operation: string, decision: string, seconds: number): void {
+    if (!ENDPOINTS.has(endpoint)) endpoint = OTHER;
+    if (!OPERATIONS.has(operation)) operation = OTHER;
+    if (!DECISIONS.has(decision)) decision = OTHER;
+    const kind = this.reviewKinds.has(gvk) ? gvk : OTHER;
     const key = `${endpoint}\0${kind}\0${operation}\0${decision}`;
     let counter = this.reviewChildren.get(key);
     if (!counter) {

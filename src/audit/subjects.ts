@@ -1,5 +1,6 @@
 import type { AdmissionRequest } from '../admission/review.ts';
-import type { WorkloadInfo } from '../cluster/view.ts';
+import type { WorkloadInfo } from '../cluster/workloads.ts';
+import { POD_TEMPLATE_PATHS } from '../rules/subjects.ts';
 import type { KubeObject, NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
 
 // The audit judges an existing object by building the CREATE request admission would have
@@ -69,22 +70,33 @@ export function policySubject(policy: NetworkPolicy): AuditSubject {
   };
 }
 
+/** The API group each workload kind is served from today. */
+const WORKLOAD_GROUP: Readonly<Record<string, string>> = { Deployment: 'apps', StatefulSet: 'apps', DaemonSet: 'apps', ReplicaSet: 'apps', Job: 'batch', CronJob: 'batch' };
+
 export function workloadSubject(w: WorkloadInfo): AuditSubject {
-  const apiVersion = w.object.apiVersion ?? 'apps/v1';
-  const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
-  const kind = w.object.kind ?? '';
+  const group = WORKLOAD_GROUP[w.kind] ?? 'apps';
+  const kindKey = `${group}/${w.kind}`;
+  // The pod template rebuilt where admission reads it (spec.template, or a CronJob's
+  // spec.jobTemplate.spec.template), with the template's labels and container ports.
+  const ports = w.pod.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, ...(p.name ? { name: p.name } : {}) }));
+  let node: Record<string, unknown> = { metadata: { labels: { ...w.pod.labels } }, spec: { containers: [{ name: 'main', ports }] } };
+  const path = POD_TEMPLATE_PATHS[kindKey] ?? ['spec', 'template'];
+  for (let i = path.length - 1; i >= 0; i--) node = { [path[i]!]: node };
   return {
-    kindKey: `${group}/${kind}`,
-    apiVersion,
-    kind,
+    kindKey,
+    apiVersion: `${group}/v1`,
+    kind: w.kind,
     namespace: w.namespace,
     name: w.name,
-    ...(w.object.metadata?.uid ? { uid: w.object.metadata.uid } : {}),
-    object: w.object,
+    object: { apiVersion: `${group}/v1`, kind: w.kind, metadata: { name: w.name, namespace: w.namespace }, ...node },
   };
 }
 
-/** The AdmissionRequest the API server would send for creating the subject. */
+/**
+ * The AdmissionRequest the API server would send for creating the subject. A Namespace is the
+ * exception: it is judged as an UPDATE that changes nothing, so that its enforcement scope is
+ * that of its stored labels (a CREATE would count it as a new, adopted namespace).
+ */
 export function createRequest(s: AuditSubject): AdmissionRequest {
   const [group, version] = s.apiVersion.includes('/') ? (s.apiVersion.split('/') as [string, string]) : ['', s.apiVersion];
   const clusterScoped = s.kind === 'Namespace';
@@ -92,12 +104,12 @@ export function createRequest(s: AuditSubject): AdmissionRequest {
   return {
     uid: `audit-${s.namespace}-${s.kindKey}-${s.name}`,
     kind: { group, version, kind: s.kind },
-    operation: 'CREATE',
+    operation: clusterScoped ? 'UPDATE' : 'CREATE',
     ...(clusterScoped ? {} : { namespace: s.namespace }),
     name: s.name,
     userInfo: { username: 'system:serviceaccount:netfence-system:netfence-audit' },
     dryRun: true,
     object: { ...s.object, metadata },
-    oldObject: null,
+    oldObject: clusterScoped ? { ...s.object, metadata } : null,
   };
 }

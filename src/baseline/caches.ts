@@ -33,6 +33,9 @@ export class BaselineCaches implements ObjectCache {
   /** Set by the controller: a namespace whose object changed, and the first sync of a new informer. */
   onChange: (namespace: string) => void = () => {};
   onSynced: () => void = () => {};
+  /** Each follow() call; a retry of an older one gives way to a newer config. */
+  private generation = 0;
+  retryMs = 10_000;
 
   constructor(client: Client, logger: Logger) {
     this.client = client;
@@ -90,12 +93,20 @@ export class BaselineCaches implements ObjectCache {
   }
 
   async follow(templates: readonly BaselineTemplate[]): Promise<void> {
+    const generation = ++this.generation;
     let problems: FieldError[] = [];
     try {
       problems = await this.resolve(templates);
     } catch (err) {
-      this.logger.error({ event: 'baseline.discovery_failed', err: (err as Error).message }, 'could not resolve the baseline kinds; those not resolved before are not reconciled until the next config change or restart');
+      // The API server could not be asked (a config reload during an outage): follow what is
+      // resolved now, and try the rest again later unless another config came meanwhile.
+      this.logger.error({ event: 'baseline.discovery_failed', err: (err as Error).message, retryInMs: this.retryMs }, 'could not resolve the baseline kinds; retrying');
+      const t = setTimeout(() => {
+        if (generation === this.generation) void this.follow(templates).then(() => this.onSynced());
+      }, this.retryMs);
+      t.unref();
     }
+    if (generation !== this.generation) return;
     for (const p of problems) {
       this.logger.error({ event: 'baseline.kind_refused', path: p.path, problem: p.message }, `${p.path}: ${p.message}; this object is not reconciled`);
     }

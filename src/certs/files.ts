@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateCA, generateServingCert, type KeyPair, type ServingNames } from './generate.ts';
 
@@ -17,8 +17,20 @@ export function certFiles(dir: string): CertFiles {
   return { cert: join(dir, TLS_CERT), key: join(dir, TLS_KEY), ca: join(dir, CA_CERT) };
 }
 
+/**
+ * Writes a file with exactly `mode`. The mode given to open applies only when the file is
+ * created (and is narrowed by the umask), so an existing file, say a world-readable tls.key,
+ * is truncated and set to the mode before the new content is written: a private key is never
+ * readable by others, not even for a moment.
+ */
 function write(path: string, content: string, mode: number): void {
-  writeFileSync(path, content, { mode });
+  const fd = openSync(path, 'w', mode);
+  try {
+    fchmodSync(fd, mode);
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a new CA and a serving certificate signed by it (`netfence certs`). */

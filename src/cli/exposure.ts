@@ -1,10 +1,11 @@
-import { loadClusterInput } from '../cluster/input.ts';
-import { builtInConfig, loadConfigFile } from '../config/load.ts';
 import { PolicyIndex } from '../netpol/index.ts';
-import { podExposure, type PodExposure } from '../netpol/exposure.ts';
+import { formatPortSpec } from '../netpol/describe.ts';
+import { podExposure, type DirectionExposure, type ExposureRule, type PeerDescription, type PodExposure } from '../netpol/exposure.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
-import { parseManifestCommand, type CliIO } from './io.ts';
+import { endpointName, endpointsOf } from './endpoints.ts';
+import { loadConfig, parseCommand, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
+import { loadWorld } from './world.ts';
 
 const CLASS_WORDS: Record<string, string> = {
   anywhere: 'anywhere',
@@ -13,58 +14,84 @@ const CLASS_WORDS: Record<string, string> = {
   otherNamespaces: 'other namespaces',
 };
 
-function textOf(e: PodExposure): string[] {
-  const lines = [e.pod];
-  if (!e.isolated.Ingress) {
-    lines.push('  NOT isolated for ingress: reachable from anywhere, on every port');
-  } else if (e.ingress.length === 0) {
-    lines.push('  isolated for ingress; no rule lets anything in');
-  } else {
-    for (const x of e.ingress) {
-      const from = [
-        ...x.classes.map((c) => CLASS_WORDS[c]!),
-        ...(x.namespaces.length ? [`pods in ${x.namespaces.join(', ')}`] : []),
-        ...(x.addresses && !x.classes.includes('internet') && !x.classes.includes('anywhere') ? ['outside addresses'] : []),
-      ];
-      lines.push(`  from ${from.join('; ') || 'nothing'} on ${x.ports} (${x.policy} ${x.path})`);
-    }
+function peerText(p: PeerDescription, policyNamespace: string): string {
+  if (p.kind === 'ipBlock') return `${p.cidr}${p.except.length ? ` except ${p.except.join(', ')}` : ''}`;
+  const pods = p.pods ? `pods ${p.pods}` : 'every pod';
+  const tiers = p.tiers.length ? ` (tier ${p.tiers.join(', ')})` : '';
+  let where: string;
+  if (p.namespaceSelector === undefined) where = `in ${policyNamespace}`;
+  else if (p.namespaceSelector === '') where = 'in every namespace';
+  else if (/^kubernetes\.io\/metadata\.name=[^,]+$/.test(p.namespaceSelector)) where = `in namespace ${p.namespaceSelector.split('=')[1]}`;
+  else where = `in namespaces ${p.namespaceSelector} (${p.namespaces.join(', ') || 'none exist yet'})`;
+  return `${pods}${tiers} ${where}`;
+}
+
+function ruleText(r: ExposureRule, word: 'from' | 'to', policyNamespace: string): string {
+  const classes = r.classes.length ? `[${r.classes.map((c) => CLASS_WORDS[c]).join(', ')}] ` : '';
+  const peers = r.allPeers ? `everything (the rule has no ${word})` : r.peers.map((p) => peerText(p, policyNamespace)).join('; ');
+  const ports = r.allPorts ? 'every port' : r.ports.map(formatPortSpec).join(', ');
+  return `${word} ${classes}${peers} on ${ports} (${r.policy} ${r.path})`;
+}
+
+function directionText(d: DirectionExposure, direction: 'ingress' | 'egress', namespace: string): string[] {
+  if (!d.isolated) {
+    return [`  ${direction}: NOT isolated (no policy selects it for ${direction}): ${direction === 'ingress' ? 'reachable from anywhere' : 'can reach anything'}, on every port`];
   }
-  lines.push(`  egress ${e.isolated.Egress ? 'isolated' : 'NOT isolated'}`);
+  const lines = [`  ${direction}: isolated by ${d.policies.join(', ')}`];
+  const word = direction === 'ingress' ? 'from' : 'to';
+  for (const r of d.rules) lines.push(`    ${ruleText(r, word, namespace)}`);
+  for (const x of d.inert) lines.push(`    (${x.policy} ${x.path} admits nothing here: it ${x.reason})`);
+  if (d.rules.length === 0) lines.push(`    no rule lets anything ${direction === 'ingress' ? 'in' : 'out'}`);
   return lines;
 }
 
-/** `netfence exposure`: how each pod can be reached. Exit 0, or 2 on bad input. */
-export function exposure(args: string[], io: CliIO): number {
-  const { values, files, output } = parseManifestCommand(args, {
-    namespace: { type: 'string', short: 'n' },
-    tier: { type: 'string' },
-    config: { type: 'string' },
-  });
+/** `netfence exposure`: who can reach each workload and pod, and what it can reach. Exit 0, or 2 on bad input. */
+export async function exposure(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseCommand(
+    args,
+    { namespace: { type: 'string', short: 'n' }, tier: { type: 'string' }, config: { type: 'string' } },
+    ['text', 'json'] as const,
+  );
+  const values = parsed.values as Record<string, string | undefined>;
+  const { config } = loadConfig(values.config);
   let tier: CompiledSelector | undefined;
   if (values.tier !== undefined) {
-    const { config } = values.config ? loadConfigFile(values.config) : builtInConfig();
     const selector = config.tiers[values.tier];
     if (!selector) throw new UsageError(`--tier ${values.tier}: not a tier of the config (tiers: ${Object.keys(config.tiers).join(', ') || 'none'})`);
     tier = new CompiledSelector(selector);
-  } else if (values.config !== undefined) {
-    throw new UsageError('--config is only used with --tier');
   }
-  const { view } = loadClusterInput(files);
+  const { view } = await loadWorld(parsed);
   const index = new PolicyIndex(view);
   const namespaces = values.namespace ? [values.namespace] : view.namespaces().map((n) => n.name).sort();
-  const pods = namespaces
-    .flatMap((ns) => view.pods(ns))
-    .filter((p) => !tier || tier.matches(p.labels))
-    .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
-  const report = pods.map((p) => podExposure(index, p));
-  const notIsolated = report.filter((r) => !r.isolated.Ingress).map((r) => r.pod);
-  if (output === 'json') {
-    io.out(JSON.stringify({ pods: report, notIsolatedForIngress: notIsolated }, null, 2));
+  const endpoints = namespaces
+    .flatMap((ns) => endpointsOf(view, ns, true))
+    .filter((w) => !tier || tier.matches(w.pod.labels))
+    .map((w) => ({ w, name: endpointName(w) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const report: Array<PodExposure & { kind: string; namespace: string }> = endpoints.map(({ w, name }) => ({
+    kind: w.kind,
+    namespace: w.namespace,
+    ...podExposure(index, w.pod, name, config.tiers),
+  }));
+  const notIsolated = {
+    ingress: report.filter((r) => !r.ingress.isolated).map((r) => r.name),
+    egress: report.filter((r) => !r.egress.isolated).map((r) => r.name),
+  };
+  if (parsed.output === 'json') {
+    io.out(JSON.stringify({ endpoints: report, notIsolated }, null, 2));
     return 0;
   }
-  if (report.length === 0) io.out('no pods match');
-  for (const r of report) for (const line of textOf(r)) io.out(line);
+  if (report.length === 0) {
+    io.out(`no pods or workloads${values.namespace ? ` in namespace ${values.namespace}` : ''}${tier ? ` of tier ${values.tier}` : ''}: nothing to report`);
+    return 0;
+  }
+  for (const r of report) {
+    io.out(r.name);
+    for (const line of directionText(r.ingress, 'ingress', r.namespace)) io.out(line);
+    for (const line of directionText(r.egress, 'egress', r.namespace)) io.out(line);
+  }
   io.out('');
-  io.out(notIsolated.length ? `not isolated for ingress: ${notIsolated.join(', ')}` : 'every pod listed is isolated for ingress');
+  io.out(notIsolated.ingress.length ? `not isolated for ingress: ${notIsolated.ingress.join(', ')}` : `all ${report.length} listed are isolated for ingress`);
+  io.out(notIsolated.egress.length ? `not isolated for egress: ${notIsolated.egress.join(', ')}` : `all ${report.length} listed are isolated for egress`);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { ConfigError, loadConfigFile, builtInConfig, type LoadedConfig } from '../config/load.ts';
 import { UsageError } from './usage.ts';
 
 export interface CliIO {
@@ -6,23 +7,56 @@ export interface CliIO {
   err(line: string): void;
 }
 
-/** The flags every command over manifest files shares: -f (repeatable) and -o text|json. */
-const MANIFEST_FLAGS = {
+/** The flags every command over manifests shares: -f (repeatable), -o, and the live cluster. */
+const COMMON_FLAGS = {
   file: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o', default: 'text' },
+  kubeconfig: { type: 'string' },
+  live: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
+export interface ParsedCommand<O extends string> {
+  values: Record<string, string | boolean | string[] | undefined>;
+  files: string[];
+  output: O;
+  /** Where to read the live cluster from: a kubeconfig path, '' for the default one, or undefined (files only). */
+  kubeconfig?: string;
+}
+
 /**
- * Parses the flags of a command that reads manifests: its own options plus -f and -o, which are
- * checked here once for all (at least one -f; -o is text or json).
+ * Parses the flags of a command that reads manifests and/or a cluster: its own options plus
+ * the common ones, checked here once for all (-f or a cluster; -o among the command's formats).
  */
-export function parseManifestCommand(
+export function parseCommand<O extends string>(
   args: string[],
-  options: Record<string, { type: 'string'; short?: string; default?: string }>,
-): { values: Record<string, string | undefined>; files: string[]; output: 'text' | 'json' } {
-  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...options, ...MANIFEST_FLAGS } });
-  const { file: files, output, ...rest } = values as Record<string, unknown> & { file?: string[]; output: string };
-  if (!files?.length) throw new UsageError('-f: give at least one manifest file or folder');
-  if (output !== 'text' && output !== 'json') throw new UsageError(`-o ${output}: use text or json`);
-  return { values: rest as Record<string, string | undefined>, files, output };
+  options: ParseArgsOptionsConfig,
+  outputs: readonly O[],
+  what = '-f: give at least one manifest file or folder (or --kubeconfig F / --live to read a cluster)',
+): ParsedCommand<O> {
+  const { values } = parseArgs({ args, strict: true, allowPositionals: false, options: { ...options, ...COMMON_FLAGS } });
+  const { file: files = [], output, kubeconfig, live, ...rest } = values as Record<string, unknown> & {
+    file?: string[];
+    output: string;
+    kubeconfig?: string;
+    live?: boolean;
+  };
+  if (kubeconfig !== undefined && kubeconfig === '') throw new UsageError('--kubeconfig: give the path of a kubeconfig file');
+  const cluster = kubeconfig ?? (live ? '' : undefined);
+  if (files.length === 0 && cluster === undefined) throw new UsageError(what);
+  if (!outputs.includes(output as O)) throw new UsageError(`-o ${output}: use ${outputs.join(', ')}`);
+  return { values: rest as ParsedCommand<O>['values'], files, output: output as O, ...(cluster !== undefined ? { kubeconfig: cluster } : {}) };
+}
+
+/**
+ * The config of `--config`, or the built-in one. Anything wrong with the file (YAML an alias
+ * bomb included) is a ConfigError: bad input, exit 2, never a stack trace.
+ */
+export function loadConfig(path: string | undefined): LoadedConfig {
+  if (path === undefined) return builtInConfig();
+  try {
+    return loadConfigFile(path);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(path, [{ path: '', message: `invalid YAML: ${(err as Error).message}` }]);
+  }
 }

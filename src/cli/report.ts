@@ -28,9 +28,9 @@ const LIVE_COLLECTIONS: ReadonlyArray<readonly [string, string, string]> = [
 ];
 
 async function liveObjects(kubeconfig: string): Promise<ManifestObject[]> {
-  const { loadKubeConfig } = await import('../cluster/live.ts');
+  const { loadKubeConfig } = await import('../kube/config.ts');
   const { KubeClient } = await import('../kube/client.ts');
-  const client = await KubeClient.fromKubeConfig(loadKubeConfig(kubeconfig));
+  const client = await KubeClient.fromKubeConfig(await loadKubeConfig(kubeconfig));
   const out: ManifestObject[] = [];
   try {
     for (const [path, apiVersion, kind] of LIVE_COLLECTIONS) {

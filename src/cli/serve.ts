@@ -1,16 +1,20 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
 import { startAudit } from '../audit/start.ts';
 import { BaselineCaches } from '../baseline/caches.ts';
+import { TierReport } from '../audit/tier-report.ts';
 import { BaselineController } from '../baseline/controller.ts';
 import { EventRecorder } from '../baseline/events.ts';
 import { kubeApis } from '../baseline/kube-api.ts';
 import { baselineTemplates } from '../baseline/plan.ts';
 import { LeaderElector } from '../baseline/leader.ts';
-import { LiveClusterView, loadKubeConfig } from '../cluster/live.ts';
+import { LiveClusterView } from '../cluster/live.ts';
 import { KubeClient } from '../kube/client.ts';
+import { loadKubeConfig, loadTransport } from '../kube/config.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { ensureServingCert } from '../certs/files.ts';
 import { defaultServingNames } from '../certs/generate.ts';
@@ -25,10 +29,20 @@ import { ServingCertificate } from '../server/serving-cert.ts';
 import { UsageError } from './usage.ts';
 
 /**
- * How long shutdown may take before open connections are cut. Kubernetes sends SIGKILL 30 s
- * after SIGTERM by default; 25 s leaves time to log the outcome before that.
+ * How long, after SIGTERM, netfence keeps accepting and answering (not ready, every response
+ * with `Connection: close`) before it stops listening. Kubernetes removes a terminating pod
+ * from the Service's endpoints while SIGTERM is delivered, not before, and the API server and
+ * kube-proxy take a few seconds to see it: requests keep arriving meanwhile, and refusing them
+ * would fail admissions. 10 s covers endpoint propagation in ordinary clusters.
  */
-const SHUTDOWN_TIMEOUT_MS = 25_000;
+export const DEFAULT_SHUTDOWN_DELAY_MS = 10_000;
+
+/**
+ * After the drain, how long requests in flight may take before open connections are cut. The
+ * API server waits at most 30 s for a webhook (deploy/ sets 5 s), so 15 s finishes any request
+ * worth finishing; delay + 15 s stays within the Deployment's terminationGracePeriodSeconds.
+ */
+const SHUTDOWN_FINISH_MS = 15_000;
 
 export interface ServeOptions {
   config?: string;
@@ -38,6 +52,22 @@ export interface ServeOptions {
   snapshots: string[];
   kubeconfig?: string;
   netfenceNamespace: string;
+  /** Drain window after SIGTERM, in milliseconds. */
+  shutdownDelayMs: number;
+  /** PEM of the CA that verifies the API server's client certificate (`--client-ca`). */
+  clientCA?: string;
+  clientCAFile?: string;
+  maxConnections?: number;
+}
+
+/** `10s`, `2.5s`, `500ms` or a bare number of seconds; bounded so a typo cannot hang shutdown. */
+function parseDuration(flag: string, text: string, maxMs: number): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!Number.isFinite(ms) || ms > maxMs) {
+    throw new UsageError(`${flag} ${text}: expected a duration such as 10s or 500ms, at most ${maxMs / 1000}s`);
+  }
+  return Math.round(ms);
 }
 
 export function parseServeArgs(args: string[]): ServeOptions {
@@ -52,11 +82,25 @@ export function parseServeArgs(args: string[]): ServeOptions {
       'cert-dir': { type: 'string', default: 'certs' },
       snapshot: { type: 'string', multiple: true },
       kubeconfig: { type: 'string' },
+      'shutdown-delay': { type: 'string', default: `${DEFAULT_SHUTDOWN_DELAY_MS / 1000}s` },
+      'client-ca': { type: 'string' },
+      'max-connections': { type: 'string' },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port ${values.port}: must be a port number between 0 and 65535`);
+  }
+  let maxConnections: number | undefined;
+  if (values['max-connections'] !== undefined) {
+    maxConnections = Number(values['max-connections']);
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+      throw new UsageError(`--max-connections ${values['max-connections']}: must be a whole number of connections, at least 1`);
+    }
+  }
+  let clientCA: string | undefined;
+  if (values['client-ca'] !== undefined) {
+    clientCA = readClientCA(values['client-ca']);
   }
   return {
     ...(values.config !== undefined ? { config: values.config } : {}),
@@ -66,7 +110,27 @@ export function parseServeArgs(args: string[]): ServeOptions {
     snapshots: values.snapshot ?? [],
     ...(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {}),
     netfenceNamespace: process.env.POD_NAMESPACE || 'netfence-system',
+    shutdownDelayMs: parseDuration('--shutdown-delay', values['shutdown-delay'], 120_000),
+    ...(clientCA !== undefined ? { clientCA, clientCAFile: values['client-ca'] } : {}),
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
   };
+}
+
+/** The client CA must be PEM certificates: anything else would make every review fail with 401. */
+function readClientCA(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--client-ca ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    new X509Certificate(pem);
+  } catch (err) {
+    throw new UsageError(`--client-ca ${file}: not a PEM CA certificate (${(err as Error).message}); give the CA that signs the API server's client certificate`);
+  }
+  return pem;
 }
 
 /** The parts that run against a live cluster: its cache, leader election, the reconciler. */
@@ -83,11 +147,11 @@ interface LiveParts {
 export const BASELINE_LEASE = 'netfence-baseline';
 
 async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore): Promise<LiveParts> {
-  const kc = loadKubeConfig(options.kubeconfig);
-  // One client (one connection pool, one rate limit) for everything netfence asks the API
-  // server: the live view, the reconciler, its informers, Events and the Lease. The burst lets a
-  // burst of new namespaces get its baseline within seconds.
-  const client = await KubeClient.fromKubeConfig(kc, { qps: 50, burst: 200 });
+  // One client, one connection pool, for everything netfence asks the API server: the live
+  // view, the reconciler, its informers, Events and the Lease. The rate limit is what bounds how
+  // fast baselines are written (two writes per namespace by default): 200 new namespaces in
+  // under 3 s, a first pass over 5,000 bare namespaces in under 2 minutes.
+  const client = new KubeClient(await loadTransport(options.kubeconfig), { qps: 100, burst: 200 });
   metrics.observeKubeClient(() => client.stats());
   const view = new LiveClusterView(client, logger, { server: client.server, onRestart: (resource, reason) => metrics.watchRestarts.inc({ resource, reason }) });
   metrics.observeStaleness(() => view.staleness());
@@ -162,7 +226,7 @@ export async function serve(args: string[]): Promise<number> {
   const metrics = new Metrics();
   const { view: cluster, live } = await clusterView(options, logger, metrics, config);
 
-  const { app, readiness } = buildApp({
+  const { app, beginDrain } = buildApp({
     logger,
     config,
     cluster,
@@ -170,9 +234,12 @@ export async function serve(args: string[]): Promise<number> {
     certificate,
     metrics,
     netfenceNamespace: options.netfenceNamespace,
+    ...(options.clientCA !== undefined ? { clientCA: options.clientCA } : {}),
+    ...(options.maxConnections !== undefined ? { limits: { maxConnections: options.maxConnections } } : {}),
   });
   certificate.watch();
   config.watch();
+  const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
   logger.info(
@@ -183,6 +250,8 @@ export async function serve(args: string[]): Promise<number> {
       configSource: loaded.source,
       cluster: cluster.describe(),
       certificateExpires: certificate.expiry().toISOString(),
+      clientCA: options.clientCAFile ?? null,
+      shutdownDelayMs: options.shutdownDelayMs,
     },
     'netfence is serving',
   );
@@ -192,30 +261,40 @@ export async function serve(args: string[]): Promise<number> {
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
-      readiness.markShuttingDown();
-      logger.info({ event: 'server.stopping', signal }, 'stopping: finishing requests in flight');
+      // 1. Drain: not ready, still accepting and answering, every response closing its
+      //    connection, so clients reconnect (to another replica once endpoints are updated).
+      beginDrain();
+      logger.info({ event: 'server.stopping', signal, shutdownDelayMs: options.shutdownDelayMs }, 'stopping: not ready, draining connections');
       const deadline = setTimeout(() => {
-        logger.error({ event: 'server.stop_timeout', timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; closing open connections');
+        logger.error({ event: 'server.stop_timeout', timeoutMs: options.shutdownDelayMs + SHUTDOWN_FINISH_MS }, 'shutdown took too long; closing open connections');
         app.server.closeAllConnections();
-      }, SHUTDOWN_TIMEOUT_MS);
+      }, options.shutdownDelayMs + SHUTDOWN_FINISH_MS);
       deadline.unref();
       certificate.close();
       config.close();
+      tierReport.close();
       void live?.controller.stop();
       live?.caches.stop();
-      void live?.view.stop();
-      // The lease is given up while requests drain, so that another replica takes over at once.
-      Promise.all([app.close(), live?.leader.stop(), live?.audit.stop()]).then(
-        () => {
-          clearTimeout(deadline);
-          logger.info({ event: 'server.stopped' }, 'stopped');
-          logger.flush(() => resolve(0));
-        },
-        (err: unknown) => {
-          logger.error({ event: 'server.stop_failed', err }, 'shutdown failed');
-          logger.flush(() => resolve(1));
-        },
-      );
+      // The lease is given up at once, so that another replica takes over the reconciler.
+      const leaderStopped = live?.leader.stop().catch((err: unknown) => {
+        logger.warn({ event: 'leader.release_failed', err }, 'could not give up the baseline Lease; it expires by itself');
+      });
+      // 2. Close: stop listening, close idle connections, wait for requests in flight.
+      setTimeout(() => {
+        logger.info({ event: 'server.closing' }, 'drain over: no longer accepting connections, finishing requests in flight');
+        void live?.view.stop();
+        Promise.all([app.close(), leaderStopped, live?.audit.stop()]).then(
+          () => {
+            clearTimeout(deadline);
+            logger.info({ event: 'server.stopped' }, 'stopped');
+            logger.flush(() => resolve(0));
+          },
+          (err: unknown) => {
+            logger.error({ event: 'server.stop_failed', err }, 'shutdown failed');
+            logger.flush(() => resolve(1));
+          },
+        );
+      }, options.shutdownDelayMs);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

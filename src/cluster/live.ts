@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { namespaceInfo, networkPolicyInfo, podInfo } from '../k8s/objects.ts';
 import { type KubeObject, type NamespaceInfo, type NetworkPolicy, type PodInfo } from '../k8s/types.ts';
@@ -14,15 +13,6 @@ export interface LiveViewEvents {
 }
 
 const NONE: readonly never[] = Object.freeze([]);
-
-/** Loads a KubeConfig: --kubeconfig, else KUBECONFIG or ~/.kube/config, else in-cluster. */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBECONFIG) kc.loadFromDefault();
-  else kc.loadFromCluster();
-  return kc;
-}
 
 interface Entry<T> {
   value: T;
@@ -110,7 +100,7 @@ export interface LiveViewOptions {
   /** The API server's address, for describe(). */
   server?: string;
   /** Passed to every reflector (page size, watch timeouts, backoff). */
-  reflector?: Pick<ReflectorOptions, 'pageSize' | 'watchTimeoutSeconds' | 'graceMs' | 'minBackoffMs' | 'maxBackoffMs'>;
+  reflector?: Pick<ReflectorOptions, 'pageSize' | 'targetPageBytes' | 'watchTimeoutSeconds' | 'graceMs' | 'minBackoffMs' | 'maxBackoffMs'>;
 }
 
 /**

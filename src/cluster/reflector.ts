@@ -30,8 +30,10 @@ export interface ReflectorOptions {
   /** Cluster-wide collection path, e.g. /api/v1/pods. */
   path: string;
   store: ReflectorStore;
-  /** Items per list page. */
+  /** Items per list page, at most. */
   pageSize?: number;
+  /** Pages of about this many bytes (smaller pages for bigger objects): parsing one blocks. */
+  targetPageBytes?: number;
   /** Each watch asks the API server to end it after a random time in this range, seconds. */
   watchTimeoutSeconds?: readonly [min: number, max: number];
   /** A watch still open this long after its timeout is taken for a dead connection. */
@@ -82,7 +84,7 @@ export class Reflector {
   }
 
   constructor(client: ListWatchClient, logger: Logger, options: ReflectorOptions) {
-    this.o = { pageSize: 500, watchTimeoutSeconds: [300, 600], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.o = { pageSize: 500, targetPageBytes: 512 * 1024, watchTimeoutSeconds: [300, 600], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
     this.client = client;
     this.logger = logger;
   }
@@ -154,7 +156,7 @@ export class Reflector {
     const seen = new Set<string>();
     let changed = 0;
     const abort = (this.abort = new AbortController());
-    const result = await this.client.listPages(this.o.path, { limit: this.o.pageSize, signal: abort.signal }, (page) => {
+    const result = await this.client.listPages(this.o.path, { limit: this.o.pageSize, targetPageBytes: this.o.targetPageBytes, signal: abort.signal }, (page) => {
       for (const object of page.items as KubeObject[]) {
         const ns = object.metadata?.namespace ?? '';
         const name = object.metadata?.name ?? '';

@@ -1,19 +1,23 @@
 import { bareNamespace, namespaceInfo, podInfo } from '../k8s/objects.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
 import type { ManifestObject } from './manifests.ts';
-import { POD_TEMPLATE_PATHS } from '../rules/subjects.ts';
-import type { ClusterView, WorkloadInfo } from './view.ts';
+import type { ClusterView } from './view.ts';
+import { workloadInfo, type WorkloadInfo } from './workloads.ts';
 
 /**
- * A ClusterView fixed at construction: Namespaces, Pods and NetworkPolicies read from
- * manifests. A namespace that objects refer to but that no manifest defines exists with only
- * its name label, as the API server would have created it.
+ * A ClusterView fixed at construction: Namespaces, Pods, workloads and NetworkPolicies read
+ * from manifests (or listed once from a cluster). Workloads are not pods of the view: the
+ * rules count pods that exist; the CLI answers for workloads through workloads(). A namespace
+ * that objects refer to but that no manifest defines exists with only its name label, as the
+ * API server would have created it.
  */
 export class StaticClusterView implements ClusterView {
   private readonly namespaceByName = new Map<string, NamespaceInfo>();
   private readonly podsByNamespace = new Map<string, PodInfo[]>();
   private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();
   private readonly workloadsByNamespace = new Map<string, WorkloadInfo[]>();
+  /** Pods a controller made (a ReplicaSet's, a Job's): their workload stands for them in listings. */
+  private readonly controlledPods = new WeakSet<PodInfo>();
   private readonly origin: string;
 
   constructor(objects: readonly ManifestObject[], origin = 'static snapshot') {
@@ -28,6 +32,8 @@ export class StaticClusterView implements ClusterView {
         }
         case 'Pod': {
           const pod = podInfo(object);
+          const owners = object.metadata?.ownerReferences;
+          if (Array.isArray(owners) && owners.some((o) => (o as { controller?: unknown })?.controller === true)) this.controlledPods.add(pod);
           referenced.add(pod.namespace);
           push(this.podsByNamespace, pod.namespace, pod);
           break;
@@ -43,12 +49,12 @@ export class StaticClusterView implements ClusterView {
           break;
         }
         default: {
-          if (object.metadata?.namespace) referenced.add(object.metadata.namespace);
-          const group = (object.apiVersion ?? '').includes('/') ? object.apiVersion!.split('/')[0] : '';
-          if (POD_TEMPLATE_PATHS[`${group}/${object.kind}`]) {
-            const namespace = object.metadata?.namespace ?? 'default';
-            referenced.add(namespace);
-            push(this.workloadsByNamespace, namespace, { namespace, name: object.metadata?.name ?? '', object });
+          const workload = workloadInfo(object);
+          if (workload) {
+            referenced.add(workload.namespace);
+            push(this.workloadsByNamespace, workload.namespace, workload);
+          } else if (object.metadata?.namespace) {
+            referenced.add(object.metadata.namespace);
           }
         }
       }
@@ -74,12 +80,18 @@ export class StaticClusterView implements ClusterView {
     return this.podsByNamespace.get(namespace) ?? NONE;
   }
 
-  networkPolicies(namespace: string): readonly NetworkPolicy[] {
-    return this.policiesByNamespace.get(namespace) ?? NONE;
+  /** Whether a controller made the pod (it then belongs to a workload). */
+  isControlled(pod: PodInfo): boolean {
+    return this.controlledPods.has(pod);
   }
 
+  /** The workloads of the namespace (Deployments, …; not bare Pods), in manifest order. */
   workloads(namespace: string): readonly WorkloadInfo[] {
     return this.workloadsByNamespace.get(namespace) ?? NONE;
+  }
+
+  networkPolicies(namespace: string): readonly NetworkPolicy[] {
+    return this.policiesByNamespace.get(namespace) ?? NONE;
   }
 
   synced(): boolean {
@@ -89,7 +101,8 @@ export class StaticClusterView implements ClusterView {
   describe(): string {
     const pods = [...this.podsByNamespace.values()].reduce((n, list) => n + list.length, 0);
     const policies = [...this.policiesByNamespace.values()].reduce((n, list) => n + list.length, 0);
-    return `${this.origin}: ${this.namespaceByName.size} namespaces, ${pods} pods, ${policies} network policies`;
+    const workloads = [...this.workloadsByNamespace.values()].reduce((n, list) => n + list.length, 0);
+    return `${this.origin}: ${this.namespaceByName.size} namespaces, ${pods} pods, ${workloads ? `${workloads} workloads, ` : ''}${policies} network policies`;
   }
 }
 

@@ -1,15 +1,5 @@
-import type { KubeObject, NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
-
-/**
- * A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) as the audit judges
- * it: `object` needs only apiVersion, kind, metadata (name, namespace, uid) and the pod
- * template's labels and container ports, at the path admission reads them from.
- */
-export interface WorkloadInfo {
-  namespace: string;
-  name: string;
-  object: KubeObject;
-}
+import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+import type { WorkloadInfo } from './workloads.ts';
 
 /**
  * What the decisions know of the cluster. Two implementations: a static one from manifest

@@ -1,11 +1,15 @@
 import type { NetfenceConfig } from './types.ts';
 
-/** The built-in configuration: the example of ../shared/DESIGN.md, used when serve has no --config. */
+/**
+ * The built-in configuration, used when serve has no --config and for every section a config
+ * file leaves out (merge.ts). cert-manager is excluded with the cluster's own namespaces: if
+ * it could not restart while netfence is down, netfence's certificate could not be renewed.
+ */
 export function defaultConfig(): NetfenceConfig {
   return {
     apiVersion: 'netfence.io/v1alpha1',
     kind: 'NetfenceConfig',
-    excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
+    excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease', 'cert-manager'],
     tiers: {
       data: { matchLabels: { tier: 'data' } },
       logic: { matchLabels: { tier: 'logic' } },

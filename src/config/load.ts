@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { formatFieldErrors, type FieldError } from '../util/field-errors.ts';
 import { defaultConfig } from './default.ts';
+import { explainInherited, withDefaults } from './merge.ts';
 import type { NetfenceConfig } from './types.ts';
 import { validateConfig } from './validate.ts';
 
@@ -46,7 +47,10 @@ export function builtInConfig(): LoadedConfig {
   return { config, hash: configHash(config), source: 'built-in' };
 }
 
-/** Parses and validates config text; throws ConfigError with every problem and its path. */
+/**
+ * Parses config text, fills what it leaves out from the built-in config (merge.ts), and
+ * validates it; throws ConfigError with every problem and its path.
+ */
 export function parseConfig(text: string, source: string): LoadedConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -58,8 +62,10 @@ export function parseConfig(text: string, source: string): LoadedConfig {
       })),
     );
   }
-  const result = validateConfig(doc.toJS({ maxAliasCount: 100 }));
-  if (!result.ok) throw new ConfigError(source, result.errors);
+  const merged = withDefaults(doc.toJS({ maxAliasCount: 100 }));
+  if (merged.errors.length > 0) throw new ConfigError(source, merged.errors);
+  const result = validateConfig(merged.raw);
+  if (!result.ok) throw new ConfigError(source, explainInherited(result.errors, merged.inherited));
   return { config: result.config, hash: configHash(result.config), source };
 }
 

@@ -7,7 +7,7 @@ export const CONFIG_KIND = 'NetfenceConfig';
 export type Mode = 'enforce' | 'warn' | 'audit';
 export const MODES: readonly Mode[] = ['enforce', 'warn', 'audit'];
 
-/** The classes of peers a rule can admit, as ../shared/DESIGN.md defines them. */
+/** The classes of peers a rule can admit, as docs/concepts.md defines them. */
 export type PeerClass = 'anywhere' | 'internet' | 'allNamespaces' | 'otherNamespaces';
 export const PEER_CLASSES: readonly PeerClass[] = ['anywhere', 'internet', 'allNamespaces', 'otherNamespaces'];
 

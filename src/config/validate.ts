@@ -24,8 +24,9 @@ export type ConfigResult = { ok: true; config: NetfenceConfig } | { ok: false; e
 const TOP_LEVEL = ['apiVersion', 'kind', 'excludedNamespaces', 'tiers', 'baseline', 'rules', 'exemptions', 'decisionLog'];
 
 /**
- * Validates a parsed config document and returns it typed, or every error with its path.
- * Sections left out are empty; unknown fields are errors, because a misspelt field that is
+ * Validates a complete config document and returns it typed, or every error with its path.
+ * Here sections left out are empty: a file is first completed from the built-in config
+ * (merge.ts, called by load.ts). Unknown fields are errors, because a misspelt field that is
  * silently ignored is a guardrail that silently does not exist.
  */
 export function validateConfig(raw: unknown): ConfigResult {

@@ -9,6 +9,49 @@ import {
   type Protocol,
 } from './types.ts';
 
+/**
+ * Shares equal values among cached objects: the pods of one ReplicaSet carry the same labels
+ * and ports, so 50,000 pods hold a few thousand distinct label maps. Entries are held weakly
+ * and dropped once no cached object uses them, so churn (new pod-template-hash values) does not
+ * grow the table.
+ */
+class Interner<T extends object> {
+  private readonly byKey = new Map<string, WeakRef<T>>();
+  private readonly registry = new FinalizationRegistry<string>((key) => {
+    if (this.byKey.get(key)?.deref() === undefined) this.byKey.delete(key);
+  });
+
+  intern(key: string, value: T): T {
+    const existing = this.byKey.get(key)?.deref();
+    if (existing) return existing;
+    this.byKey.set(key, new WeakRef(value));
+    this.registry.register(value, key);
+    return value;
+  }
+}
+
+const labelMaps = new Interner<Readonly<Record<string, string>>>();
+const portLists = new Interner<readonly ContainerPort[]>();
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const EMPTY_PORTS: readonly ContainerPort[] = Object.freeze([]);
+const EMPTY_IPS: readonly string[] = Object.freeze([]);
+
+/** The one shared, frozen copy of a label map equal to this one. */
+export function internLabels(labels: Record<string, string>): Readonly<Record<string, string>> {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return EMPTY_LABELS;
+  let key = '';
+  for (const k of keys.sort()) key += `${k}\u0000${labels[k]}\u0001`;
+  return labelMaps.intern(key, Object.freeze(labels));
+}
+
+function internPorts(ports: ContainerPort[]): readonly ContainerPort[] {
+  if (ports.length === 0) return EMPTY_PORTS;
+  let key = '';
+  for (const p of ports) key += `${p.containerPort}/${p.protocol}/${p.name ?? ''},`;
+  return portLists.intern(key, Object.freeze(ports.map((p) => Object.freeze(p))));
+}
+
 function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isObject(value)) return out;
@@ -71,9 +114,9 @@ export function podInfo(obj: KubeObject, fallbackNamespace = 'default'): PodInfo
   return {
     namespace: obj.metadata?.namespace ?? fallbackNamespace,
     name: obj.metadata?.name ?? obj.metadata?.generateName ?? '',
-    labels: stringMap(obj.metadata?.labels),
-    ports: containerPortsOf(obj.spec),
-    ips: [...ips],
+    labels: internLabels(stringMap(obj.metadata?.labels)),
+    ports: internPorts(containerPortsOf(obj.spec)),
+    ips: ips.size === 0 ? EMPTY_IPS : [...ips],
   };
 }
 

@@ -87,6 +87,22 @@ describe('KubeClient', () => {
     expect(client.stats().requests.list).toBe(3);
   });
 
+  it('makes pages of big objects smaller, to keep each parse short', async () => {
+    const limits: number[] = [];
+    const client = await start((req, _b, res) => {
+      const u = new URL(req.url!, 'http://x');
+      const limit = Number(u.searchParams.get('limit'));
+      const start = Number(u.searchParams.get('continue') ?? '0');
+      limits.push(limit);
+      const items = Array.from({ length: Math.min(limit, 100 - start) }, (_, i) => ({ metadata: { name: `p${start + i}` }, data: 'x'.repeat(1000) }));
+      json(res, 200, { metadata: { resourceVersion: '1', ...(start + limit < 100 ? { continue: String(start + limit) } : {}) }, items });
+    });
+    const result = await client.listPages('/api/v1/configmaps', { limit: 50, targetPageBytes: 10_000 }, () => undefined);
+    expect(result.items).toBe(100);
+    expect(limits[0]).toBe(50);
+    expect(limits.slice(1).every((l) => l >= 9 && l <= 10)).toBe(true);
+  });
+
   it('streams watch events split across chunks, and resolves when the API server ends the watch', async () => {
     const client = await start((_req, _b, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });

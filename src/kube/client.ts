@@ -86,8 +86,10 @@ export interface WatchOptions {
 }
 
 export interface ListOptions {
-  /** Items per page (the API server's `limit`). */
+  /** Items per page (the API server's `limit`); at most this many when targetPageBytes is set. */
   limit?: number;
+  /** Aim for pages of about this many bytes: the limit follows the size of the items seen. */
+  targetPageBytes?: number;
   labelSelector?: string;
   fieldSelector?: string;
   signal?: AbortSignal;
@@ -227,6 +229,15 @@ export class KubeClient {
     }
   }
 
+  /** GET a non-JSON resource (e.g. the API server's /metrics) as text. */
+  async getText(path: string): Promise<string> {
+    await this.bucket.take();
+    const res = await this.send('get', 'GET', path, undefined, undefined, undefined, true);
+    const text = await readBody(res);
+    if ((res.statusCode ?? 0) >= 300) throw errorFrom(res.statusCode ?? 0, text);
+    return text;
+  }
+
   /** POST an object to its collection; resolves with the object the API server stored. */
   async create<T = Record<string, unknown>>(collectionPath: string, body: unknown, query?: Query): Promise<T> {
     return (await this.call('create', 'POST', withQuery(collectionPath, query), JSON.stringify(body))) as T;
@@ -269,16 +280,25 @@ export class KubeClient {
     let pages = 0;
     let items = 0;
     let resourceVersion = '';
+    const maxLimit = options.limit ?? 500;
+    let limit = maxLimit;
     do {
       if (options.signal?.aborted) throw new KubeApiError(0, 'Aborted', 'list aborted');
+      const size = { bytes: 0 };
       const body = (await this.call(
         'list',
         'GET',
-        withQuery(path, { limit: options.limit ?? 500, continue: cont, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector }),
+        withQuery(path, { limit, continue: cont, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector }),
         undefined,
         undefined,
         options.signal,
+        size,
       )) as { items?: Array<Record<string, unknown>>; metadata?: { resourceVersion?: string; continue?: string } };
+      // Parsing a page blocks the event loop (~50 ms a MB): pages of big objects get smaller.
+      if (options.targetPageBytes && body.items?.length) {
+        const perItem = size.bytes / body.items.length;
+        limit = Math.min(maxLimit, Math.max(10, Math.floor(options.targetPageBytes / perItem)));
+      }
       resourceVersion = body.metadata?.resourceVersion ?? resourceVersion;
       cont = body.metadata?.continue || undefined;
       const pageItems = body.items ?? [];
@@ -359,10 +379,11 @@ export class KubeClient {
     });
   }
 
-  private async call(verb: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<unknown> {
+  private async call(verb: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, size?: { bytes: number }): Promise<unknown> {
     await this.bucket.take();
     const res = await this.send(verb, method, path, body, contentType, signal, true);
     const text = await readBody(res);
+    if (size) size.bytes = text.length;
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw errorFrom(status, text);
     if (text === '') return undefined;

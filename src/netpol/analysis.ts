@@ -144,11 +144,15 @@ export function admitsOtherNamespaces(rule: CompiledRule, ownNamespace: string, 
     if (matchesNewNamespace(selector)) {
       return { path: `${peer.path}.namespaceSelector`, reason: 'admits pods in other namespaces, including ones created later' };
     }
+    // Candidates: the namespaces that exist, and those the selector names (created later). A
+    // selector with `In` on the name label can only match the names it lists: then those alone
+    // are tried, not every namespace of the cluster for each of thousands of peers.
     const candidates = new Map<string, Readonly<Record<string, string>>>();
-    for (const ns of index?.namespaces() ?? []) candidates.set(ns.name, ns.labels);
-    for (const req of selector.requirements) {
-      if (req.key !== NAMESPACE_NAME_LABEL || req.operator !== 'In') continue;
-      for (const name of req.values) if (!candidates.has(name)) candidates.set(name, { [NAMESPACE_NAME_LABEL]: name });
+    const named = selector.requirements.find((r) => r.key === NAMESPACE_NAME_LABEL && r.operator === 'In');
+    if (named) {
+      for (const name of named.values) candidates.set(name, index?.namespace(name).labels ?? { [NAMESPACE_NAME_LABEL]: name });
+    } else {
+      for (const ns of index?.namespaces() ?? []) candidates.set(ns.name, ns.labels);
     }
     const others = [...candidates].filter(([name, labels]) => name !== ownNamespace && selector.matches(labels)).map(([name]) => name);
     if (others.length > 0) {
@@ -158,15 +162,29 @@ export function admitsOtherNamespaces(rule: CompiledRule, ownNamespace: string, 
   return undefined;
 }
 
+/**
+ * Answers that depend on the rule alone, remembered per compiled rule: the cluster's policies
+ * stay compiled in the PolicyIndex, and every Pod review in their namespace asks them again.
+ */
+const ruleOnly = new WeakMap<CompiledRule, Map<PeerClass, Finding | undefined>>();
+
+function remembered(rule: CompiledRule, peerClass: PeerClass, answer: (rule: CompiledRule) => Finding | undefined): Finding | undefined {
+  let answers = ruleOnly.get(rule);
+  if (!answers) ruleOnly.set(rule, (answers = new Map()));
+  if (!answers.has(peerClass)) answers.set(peerClass, answer(rule));
+  return answers.get(peerClass);
+}
+
 export function admitsClass(rule: CompiledRule, peerClass: PeerClass, ownNamespace: string, index?: PolicyIndex): Finding | undefined {
   switch (peerClass) {
     case 'anywhere':
-      return admitsAnywhere(rule);
+      return remembered(rule, peerClass, admitsAnywhere);
     case 'internet':
-      return admitsInternet(rule);
+      return remembered(rule, peerClass, admitsInternet);
     case 'allNamespaces':
-      return admitsAllNamespaces(rule);
+      return remembered(rule, peerClass, admitsAllNamespaces);
     case 'otherNamespaces':
+      // Depends on the namespaces that exist: asked anew each time.
       return admitsOtherNamespaces(rule, ownNamespace, index);
   }
 }

@@ -247,7 +247,7 @@ function setOf(family: Family, cidrs: readonly string[]): AddressSet {
   return AddressSet.fromCidrs(family, cidrs.map((c) => parseCidr(c)!));
 }
 
-/** Addresses that are not public, per ../shared/DESIGN.md. */
+/** Addresses that are not public, as docs/concepts.md defines them. */
 export const NON_PUBLIC_V4 = setOf(4, [
   '10.0.0.0/8',
   '172.16.0.0/12',

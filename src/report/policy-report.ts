@@ -85,6 +85,7 @@ function messageOf(r: RuleResult, o: AuditedObject): string {
 
 function propertiesOf(r: RuleResult): Record<string, string> {
   const p: Record<string, string> = { mode: r.mode, ruleType: r.type };
+  if (r.configuredMode) p.configuredMode = r.configuredMode;
   if (r.path) p.path = r.path;
   if (r.exemption) {
     p.exemption = r.exemption.id;

@@ -6,7 +6,7 @@ import { rulesOf, type CompiledPolicy } from '../netpol/policy.ts';
 import { selectingPolicies } from '../netpol/reach.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
 import type { PodSubject, PolicySubject } from './subjects.ts';
-import type { Finding } from './types.ts';
+import { FindingList, type Finding } from './types.ts';
 
 // forbidIngressFrom and forbidEgressTo: one is the mirror image of the other, so both are this
 // module with the direction as a parameter.
@@ -81,10 +81,15 @@ export function forbidPeerClassOnPolicy(r: PeerClassRule, subject: PolicySubject
         : policy.podSelector.empty
           ? `its podSelector {} selects every pod in ${subject.namespace}, tier ${r.tier} included`
           : `its podSelector selects every pod of tier ${r.tier}`;
-  return ruleFindings(policy, r, ctx).map((f) => ({
-    path: f.path,
-    message: `${f.reason}; ${how}, and tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: ${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}; or narrow spec.podSelector so that it does not select tier ${r.tier}`,
-  }));
+  const findings = new FindingList();
+  for (const f of ruleFindings(policy, r, ctx)) {
+    findings.add(
+      f.path,
+      () =>
+        `${f.reason}; ${how}, and tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: ${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}; or narrow spec.podSelector so that it does not select tier ${r.tier}`,
+    );
+  }
+  return findings.list();
 }
 
 /** On Pod CREATE (and workload templates): a tier pod opened to a listed class, or not isolated at all. */
@@ -101,14 +106,15 @@ export function forbidPeerClassOnPod(r: PeerClassRule, subject: PodSubject, ctx:
       },
     ];
   }
-  const findings: Finding[] = [];
+  const findings = new FindingList();
   for (const policy of policies) {
     for (const f of ruleFindings(policy, r, ctx)) {
-      findings.push({
+      findings.add(
         path,
-        message: `NetworkPolicy ${policy.name} selects this pod of tier ${r.tier}, and ${f.path}: ${f.reason}; tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: change NetworkPolicy ${policy.name} (${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}), or give this pod labels that policy does not select`,
-      });
+        () =>
+          `NetworkPolicy ${policy.name} selects this pod of tier ${r.tier}, and ${f.path}: ${f.reason}; tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: change NetworkPolicy ${policy.name} (${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}), or give this pod labels that policy does not select`,
+      );
     }
   }
-  return findings;
+  return findings.list();
 }

@@ -54,8 +54,9 @@ export function requireDefaultDenyOnPod(rule: RequireDefaultDenyRule, subject: P
   const missing = rule.directions.map((d) => ({ d, status: defaultDenyStatus(policies, d) })).filter((x) => !x.status.defaultDeny);
   if (missing.length === 0) return [];
   const why = missing.map((x) => `${x.d}: ${x.status.reason}`).join('; ');
-  const namespace = ctx.index.namespace(subject.namespace);
-  const fix = hasBaselineLabels(namespace, ctx.config.baseline.labels)
+  // A namespace the view has not seen yet was just created, with the baseline labels (scope.ts).
+  const known = ctx.cluster.namespace(subject.namespace);
+  const fix = !known || hasBaselineLabels(known, ctx.config.baseline.labels)
     ? `netfence is creating the baseline NetworkPolicies of this namespace; retry in a few seconds (controllers retry by themselves)`
     : fixDefaultDeny(subject.namespace, missing.map((x) => x.d));
   return [

@@ -3,7 +3,7 @@ import type { RequirePortsRule } from '../config/types.ts';
 import { admitsAllPorts, reachesTier } from '../netpol/analysis.ts';
 import { rulesOf } from '../netpol/policy.ts';
 import type { PolicySubject } from './subjects.ts';
-import type { Finding } from './types.ts';
+import { FindingList, type Finding } from './types.ts';
 
 /** On NetworkPolicy CREATE/UPDATE: rules that admit every port are refused (for the tier, when given). */
 export function requirePorts(rule: RequirePortsRule, subject: PolicySubject, ctx: AdmissionContext): Finding[] {
@@ -13,13 +13,13 @@ export function requirePorts(rule: RequirePortsRule, subject: PolicySubject, ctx
   if (tier && !reachesTier(policy, tier, (...s) => ctx.index.findPod(subject.namespace, ...s)).reaches) {
     return [];
   }
-  const findings: Finding[] = [];
+  const findings = new FindingList();
   for (const direction of ['Ingress', 'Egress'] as const) {
     if (!policy.affects[direction]) continue;
     for (const r of rulesOf(policy, direction)) {
       const f = admitsAllPorts(r);
-      if (f) findings.push({ path: f.path, message: `${f.reason}. Fix: list the ports the traffic uses under ${r.path}.ports, e.g. [{protocol: TCP, port: 8080}]` });
+      if (f) findings.add(f.path, () => `${f.reason}. Fix: list the ports the traffic uses under ${r.path}.ports, e.g. [{protocol: TCP, port: 8080}]`);
     }
   }
-  return findings;
+  return findings.list();
 }

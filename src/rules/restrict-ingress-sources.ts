@@ -6,7 +6,7 @@ import type { CompiledPeer } from '../netpol/policy.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
 import { subsumes } from '../netpol/subsume.ts';
 import type { PolicySubject } from './subjects.ts';
-import type { Finding } from './types.ts';
+import { FindingList, type Finding } from './types.ts';
 
 function describeAllowed(allow: readonly AllowedSource[], ns: string): string {
   return allow
@@ -41,17 +41,17 @@ export function restrictIngressSources(rule: RestrictIngressSourcesRule, subject
   if (!reachesTier(policy, tier, (...s) => ctx.index.findPod(subject.namespace, ...s)).reaches) return [];
   const allowed = describeAllowed(rule.allow, subject.namespace);
   const example = JSON.stringify(ctx.config.tiers[rule.allow[0]?.tier ?? '']?.matchLabels ?? {});
-  const findings: Finding[] = [];
+  const findings = new FindingList();
   for (const r of policy.ingress) {
     if (r.allPeers) {
-      findings.push({ path: r.peersPath, message: `admits every source into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: list the sources in from: with podSelector (and namespaceSelector) for exactly those` });
+      findings.add(r.peersPath, () => `admits every source into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: list the sources in from: with podSelector (and namespaceSelector) for exactly those`);
       continue;
     }
     for (const peer of r.peers) {
       if (peerAllowed(peer, subject.namespace, rule.allow, (name) => ctx.index.selector(ctx.config.tiers[name]!))) continue;
       const what = peer.kind === 'ipBlock' ? 'an ipBlock (addresses outside the cluster)' : 'pods outside the allowed sources';
-      findings.push({ path: peer.path, message: `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${example}}` });
+      findings.add(peer.path, () => `admits ${what} into tier ${rule.tier}, whose only allowed sources are: ${allowed}. Fix: select only those, e.g. podSelector: {matchLabels: ${example}}`);
     }
   }
-  return findings;
+  return findings.list();
 }

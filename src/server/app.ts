@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import { Admission } from '../admission/admit.ts';
@@ -8,6 +9,8 @@ import type { ClusterView } from '../cluster/view.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { Readiness } from './readiness.ts';
 import type { ServingCertificate } from './serving-cert.ts';
+import { clientIdentity } from './client-auth.ts';
+import { DEFAULT_LIMITS, limitsTlsOptions, secureContextOptions, type ServerLimits } from './limits.ts';
 
 /**
  * Body limit. etcd stores objects of up to about 1.5 MiB and the API server accepts requests
@@ -16,19 +19,6 @@ import type { ServingCertificate } from './serving-cert.ts';
  * could send, and is refused with 413 before it is parsed.
  */
 export const BODY_LIMIT_BYTES = 7 * 1024 * 1024;
-
-/**
- * The API server waits at most 30 s for a webhook (timeoutSeconds is capped at 30), so a
- * request still incomplete after that is not worth finishing: it bounds slow clients.
- */
-export const REQUEST_TIMEOUT_MS = 30_000;
-
-/**
- * The API server's webhook client (Go's http.Transport) closes idle connections after 90 s.
- * Keeping ours open a little longer means the client always closes first, so it never sends
- * a review on a connection the server is closing at that very moment.
- */
-export const KEEP_ALIVE_TIMEOUT_MS = 95_000;
 
 export interface AppOptions {
   logger: Logger;
@@ -40,15 +30,28 @@ export interface AppOptions {
   readiness?: Readiness;
   netfenceNamespace?: string;
   clock?: () => Date;
+  /** Timeouts and the connection cap; defaults in limits.ts. */
+  limits?: Partial<ServerLimits>;
+  /**
+   * PEM of the CA that signs the API server's client certificate. When set, /validate and
+   * /mutate answer only clients that present a certificate it verifies.
+   */
+  clientCA?: string;
 }
 
 export interface NetfenceApp {
   app: NetfenceFastify;
   metrics: Metrics;
   readiness: Readiness;
+  /**
+   * Starts the drain of a shutdown: /readyz fails and every response from now on carries
+   * `Connection: close`, so that keep-alive clients move to another replica after their
+   * current request instead of losing their next one when the server closes.
+   */
+  beginDrain(): void;
 }
 
-function createFastify(logger: Logger, pair: { cert: string; key: string }) {
+function createFastify(logger: Logger, pair: { cert: string; key: string }, limits: ServerLimits, clientCA: string | undefined) {
   return Fastify({
     loggerInstance: logger,
     // Every decision is logged by the decision log; per-request access logs would double it.
@@ -57,10 +60,17 @@ function createFastify(logger: Logger, pair: { cert: string; key: string }) {
     // decision log, errors to the one error handler), and a child per request costs an
     // allocation on the hot path.
     childLoggerFactory: (logger) => logger,
-    https: { ...pair, minVersion: 'TLSv1.2' },
+    https: {
+      ...secureContextOptions(pair, clientCA),
+      ...limitsTlsOptions(limits),
+      // With a client CA, a certificate is asked for but a connection without one is still
+      // accepted: the kubelet's probes present none. The routes that decide check it.
+      ...(clientCA !== undefined ? { requestCert: true, rejectUnauthorized: false } : {}),
+    },
     bodyLimit: BODY_LIMIT_BYTES,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Fastify assigns these again after creating the server; the same values as above.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     // On close, finish what is in flight; requests arriving on open connections meanwhile are
     // still answered (a 503 would fail the API server's call), idle connections are closed.
     return503OnClosing: false,
@@ -81,11 +91,18 @@ export function buildApp(options: AppOptions): NetfenceApp {
   const readiness = options.readiness ?? new Readiness();
   const { certificate, logger } = options;
 
-  const app = createFastify(logger, certificate.current());
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const clientCA = options.clientCA;
+  const app = createFastify(logger, certificate.current(), limits, clientCA);
+  app.server.maxConnections = limits.maxConnections;
+  // A JSON body is all netfence reads: without Fastify's text/plain parser, every other
+  // content type is refused with 415 before the body is read.
+  app.removeContentTypeParser('text/plain');
 
   const onCertChange = (pair: { cert: string; key: string }): void => {
-    // New connections get the new certificate; open ones keep theirs until they close.
-    app.server.setSecureContext({ ...pair, minVersion: 'TLSv1.2' });
+    // New connections get the new certificate; open ones keep theirs until they close. The
+    // same ciphers and client CA as at start: a reload must not loosen TLS.
+    app.server.setSecureContext(secureContextOptions(pair, clientCA));
     metrics.certificateExpiry.set(certificate.expiry().getTime() / 1000);
     logger.info({ event: 'certificate.reloaded', expires: certificate.expiry().toISOString() }, 'serving certificate reloaded');
   };
@@ -125,6 +142,7 @@ export function buildApp(options: AppOptions): NetfenceApp {
   readiness.add('certificateLoaded', () => certificate.current().cert !== '');
   readiness.add('clusterSynced', () => options.cluster.synced());
 
+  metrics.setReviewKinds(options.handlers.kinds());
   const admission = new Admission({
     config: options.config,
     cluster: options.cluster,
@@ -135,11 +153,18 @@ export function buildApp(options: AppOptions): NetfenceApp {
     ...(options.clock ? { clock: options.clock } : {}),
   });
 
+  // Only the API server may ask for decisions when a client CA is given; checked before the
+  // body is read, so an unauthenticated client cannot make the server parse 7 MiB.
+  const requireClientCert = clientCA === undefined ? undefined : async (request: { raw: IncomingMessage }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+    if (clientIdentity(request.raw.socket).authenticated) return;
+    metrics.badRequests.inc({ status: '401' });
+    return reply.code(401).send({ error: 'a client certificate signed by the --client-ca authority is required for admission reviews' });
+  };
   for (const endpoint of ['validate', 'mutate'] as const satisfies readonly Endpoint[]) {
-    app.post(`/${endpoint}`, async (request, reply) => {
-      const outcome = admission.review(endpoint, request.body);
-      // During shutdown every answer tells the API server to close the connection: keep-alive
-      // connections would otherwise hold the server open until the shutdown deadline.
+    app.post(`/${endpoint}`, { ...(requireClientCert ? { onRequest: requireClientCert } : {}) }, async (request, reply) => {
+      const outcome = admission.review(endpoint, request.body, clientIdentity(request.raw.socket));
+      // A review whose headers arrived before the drain began (its body still coming) is
+      // answered with `Connection: close` too; later requests get it from the drain listener.
       if (readiness.isShuttingDown()) reply.header('connection', 'close');
       return reply.code(outcome.statusCode).send(outcome.body);
     });
@@ -180,5 +205,16 @@ export function buildApp(options: AppOptions): NetfenceApp {
     return reply.code(status).send({ error: message });
   });
 
-  return { app, metrics, readiness };
+  // Added only when the drain starts, so that normal operation pays nothing for it: every
+  // request that starts from then on, on any route, is answered with `Connection: close`.
+  const closeAfterResponse = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.setHeader('connection', 'close');
+  };
+  const beginDrain = (): void => {
+    if (readiness.isShuttingDown()) return;
+    readiness.markShuttingDown();
+    app.server.prependListener('request', closeAfterResponse);
+  };
+
+  return { app, metrics, readiness, beginDrain };
 }

@@ -25,10 +25,13 @@ function kubectl(args: string[], input = ''): string {
   return r.stdout;
 }
 
+const ADOPTED = { 'netfence.io/baseline': 'enabled' };
+
 /** A namespace whose data pods are reachable only from logic pods, from no IP, and reach only 10.0.0.0/8. */
 function fencedNamespace(ns: string): string {
   const objects = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    // Adopted (the baseline label): only adopted namespaces are enforced (src/rules/scope.ts).
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ADOPTED } },
     np(ns, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
     // from: without it, the rule admits every source.
     np(ns, 'data-from-logic', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ podSelector: { matchLabels: { tier: 'logic' } } }], ports: [{ protocol: 'TCP', port: 6379 }] }] }),
@@ -77,7 +80,7 @@ beforeAll(async () => {
   // Present before netfence starts: loaded by the LIST.
   kubectl(['apply', '-f', '-'], fencedNamespace('listed'));
   // The control: a data pod open to every namespace is refused, so the verdicts below bite.
-  kubectl(['create', 'namespace', 'open']);
+  kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'open', labels: ADOPTED } }));
   kubectl(['apply', '-f', '-'], stringify(np('open', 'data-from-everywhere', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ namespaceSelector: {} }] }] })));
   const config = join(work, 'config.yaml');
   writeFileSync(config, readFileSync(join(REPO, 'deploy/config.yaml')));

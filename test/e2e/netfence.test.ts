@@ -146,13 +146,26 @@ describe('netfence against a real kube-apiserver', () => {
     expect(policyNames('production')).not.toContain('data-from-everywhere');
   });
 
-  it('5. no pod where there is no default-deny, no deleting the last default-deny; dry runs answer the same and change nothing', async () => {
-    const p = kubectl(['apply', '-f', '-'], { input: manifest(pod('legacy', 'web')) });
-    expect(p.status).not.toBe(0);
-    expect(p.stderr).toContain('[require-default-deny] metadata.namespace: namespace legacy is not default-deny');
-    const pDry = kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest(pod('legacy', 'web')) });
-    expect(pDry.status).not.toBe(0);
-    expect(pDry.stderr).toContain('[require-default-deny] metadata.namespace: namespace legacy is not default-deny');
+  it('5. a namespace from before netfence is audited, not blocked, until adopted; no deleting the last default-deny; dry runs answer the same and change nothing', async () => {
+    // legacy existed before netfence and is not adopted: its pod is created, the violation recorded.
+    expect(kubectlOk(['apply', '-f', '-'], { input: manifest(pod('legacy', 'web')) })).toContain('pod/web created');
+    const audit = await eventually('the audit record of legacy/web', () => a.logs().find((l) => l.event === 'admission.decision' && l.namespace === 'legacy' && l.name === 'web'), (x) => x !== undefined, 5_000);
+    expect(audit).toMatchObject({ decision: 'allow', violations: [{ rule: 'require-default-deny', mode: 'audit', downgraded: { from: 'enforce', reason: 'namespace-not-adopted' } }] });
+    // Adopting it: netfence adopt says what the baseline will cut, then labels it; the
+    // reconciler gives it the baseline, and from then on it is enforced.
+    const plan = runCli(['adopt', 'legacy', '--dry-run', '--kubeconfig', cluster().kubeconfig, '--config', configFile]);
+    expect(plan.stderr).toBe('');
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain('Pod/web (1 pod: web)\n      ingress: every ingress connection is cut');
+    expect(policyNames('legacy')).toEqual([]);
+    const adopted = runCli(['adopt', 'legacy', '--kubeconfig', cluster().kubeconfig, '--config', configFile]);
+    expect(adopted.status).toBe(0);
+    expect(adopted.stdout).toContain('legacy: adopted');
+    expect(json<{ metadata: { labels: Record<string, string> } }>(kubectlOk(['get', 'namespace', 'legacy', '-o', 'json'])).metadata.labels['netfence.io/baseline']).toBe('enabled');
+    await eventually('baseline policies in legacy', () => policyNames('legacy'), (n) => n.join() === 'netfence-allow-dns,netfence-default-deny', 10_000);
+    const delLegacy = kubectl(['delete', 'networkpolicy', 'netfence-default-deny', '-n', 'legacy']);
+    expect(delLegacy.status).not.toBe(0);
+    expect(delLegacy.stderr).toContain('would leave namespace legacy without default-deny for Ingress');
     expect(kubectlOk(['apply', '-f', '-'], { input: manifest(pod('production', 'api', { tier: 'logic' })) })).toContain('pod/api created');
 
     const del = kubectl(['delete', 'networkpolicy', 'netfence-default-deny', '-n', 'production']);

@@ -1,4 +1,5 @@
-import type { ClusterView, WorkloadInfo } from '../../src/cluster/view.ts';
+import type { ClusterView } from '../../src/cluster/view.ts';
+import { workloadInfo, type WorkloadInfo } from '../../src/cluster/workloads.ts';
 import { bareNamespace, namespaceInfo, podInfo } from '../../src/k8s/objects.ts';
 import type { KubeObject, NamespaceInfo, NetworkPolicy, PodInfo } from '../../src/k8s/types.ts';
 
@@ -32,7 +33,7 @@ export class MutableView implements ClusterView {
         return this;
       default:
         this.ensure(ns);
-        this.workloadLists.set(ns, replace(this.workloadLists.get(ns), { namespace: ns, name: o.metadata!.name!, object: o }, (w) => `${w.object.kind}/${w.name}`));
+        this.workloadLists.set(ns, replace(this.workloadLists.get(ns), workloadInfo(o)!, (w) => `${w.kind}/${w.name}`));
         return this;
     }
   }
@@ -45,7 +46,7 @@ export class MutableView implements ClusterView {
       this.workloadLists.delete(name);
     } else if (kind === 'Pod') this.podLists.set(namespace, (this.podLists.get(namespace) ?? []).filter((p) => p.name !== name));
     else if (kind === 'NetworkPolicy') this.policyLists.set(namespace, (this.policyLists.get(namespace) ?? []).filter((p) => p.metadata.name !== name));
-    else this.workloadLists.set(namespace, (this.workloadLists.get(namespace) ?? []).filter((w) => !(w.object.kind === kind && w.name === name)));
+    else this.workloadLists.set(namespace, (this.workloadLists.get(namespace) ?? []).filter((w) => !(w.kind === kind && w.name === name)));
     return this;
   }
 

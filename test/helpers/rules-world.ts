@@ -19,10 +19,12 @@ export interface ConfigChanges {
   addRules?: unknown[];
   removeRules?: string[];
   exemptions?: unknown[];
+  baselineLabels?: Record<string, string>;
 }
 
 export function configWith(changes: ConfigChanges = {}): NetfenceConfig {
-  const raw = defaultConfig() as unknown as { rules: Rule[]; exemptions: unknown[] };
+  const raw = defaultConfig() as unknown as { rules: Rule[]; exemptions: unknown[]; baseline: { labels: Record<string, string> } };
+  if (changes.baselineLabels) raw.baseline.labels = changes.baselineLabels;
   raw.rules = raw.rules.filter((r) => !changes.removeRules?.includes(r.id)).map((r) => ({ ...r, mode: changes.modes?.[r.id] ?? r.mode }));
   raw.rules.push(...((changes.addRules ?? []) as Rule[]));
   raw.exemptions.push(...(changes.exemptions ?? []));
@@ -81,7 +83,15 @@ export interface RuleCase {
   config?: ConfigChanges;
   extraObjects?: KubeObject[];
   request: CaseRequest;
-  expect: { decision: 'allow' | 'warn' | 'deny'; violations: string[]; exemptions?: string[]; warnings?: number; message?: string };
+  expect: {
+    decision: 'allow' | 'warn' | 'deny';
+    violations: string[];
+    exemptions?: string[];
+    warnings?: number;
+    message?: string;
+    /** rule:configuredMode of every violation recorded in audit because the namespace is not adopted. */
+    downgraded?: string[];
+  };
 }
 
 export function loadRuleCases(): { defaults: { now: string }; cases: RuleCase[] } {

@@ -12,6 +12,7 @@ import { builtInConfig } from '../../src/config/load.ts';
 import { ConfigStore } from '../../src/config/store.ts';
 import { createLogger } from '../../src/log.ts';
 import { buildApp, type NetfenceApp } from '../../src/server/app.ts';
+import type { ServerLimits } from '../../src/server/limits.ts';
 import { ServingCertificate } from '../../src/server/serving-cert.ts';
 
 export interface TestServer extends NetfenceApp {
@@ -34,6 +35,8 @@ export interface TestServerOptions {
   config?: ConfigStore;
   cluster?: ClusterView;
   clock?: () => Date;
+  limits?: Partial<ServerLimits>;
+  clientCA?: string;
 }
 
 export function tempDir(prefix = 'netfence-test-'): string {
@@ -54,6 +57,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     handlers: options.handlers ?? new HandlerTable(),
     certificate,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.clientCA !== undefined ? { clientCA: options.clientCA } : {}),
   });
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (built.app.server.address() as AddressInfo).port;

@@ -60,15 +60,20 @@ describe('serving certificate hot reload', () => {
         statuses.push(res.status);
       }
     })();
-    await new Promise((r) => setTimeout(r, 100));
+    // Traffic on both sides of the rotation, counted rather than timed, so that a slow machine
+    // still sends requests before, during and after it.
+    const answered = async (n: number): Promise<number> => until(async () => statuses.length, (count) => count >= n);
+    const beforeRotation = await answered(3);
     rotate(server.certDir, next);
     const after = await until(() => servedFingerprint(server), (fp) => fp === expected);
-    await new Promise((r) => setTimeout(r, 100));
+    const atSwap = statuses.length;
+    const afterRotation = await answered(atSwap + 3);
     stop = true;
     await traffic;
 
     expect(after).toBe(expected);
-    expect(statuses.length).toBeGreaterThan(5);
+    expect(beforeRotation).toBeGreaterThanOrEqual(3);
+    expect(afterRotation).toBeGreaterThanOrEqual(atSwap + 3);
     expect(statuses.every((s) => s === 200)).toBe(true);
     const metrics = await server.get('/metrics').expect(200);
     expect(metrics.text).toMatch(/netfence_certificate_reloads_total\{result="success"\} [1-9]/);

@@ -37,7 +37,8 @@ describe('netfence check', () => {
       'NetworkPolicy/ledger-from-partner:warn',
       'Deployment/api:allow',
     ]);
-    expect(out.results[4].source).toEqual({ file: FILE, document: 4, path: '' });
+    // Documents are numbered from 1, as in the text output.
+    expect(out.results[4].source).toEqual({ file: FILE, document: 5, path: '', line: 24 });
   });
 
   it('exits 0 when clean (warnings allowed) and uses --config', () => {
@@ -53,9 +54,21 @@ describe('netfence check', () => {
   it('judges pods against the policies in the same files (not default-deny: denied)', () => {
     const file = join(tempDir(), 'pod.yaml');
     writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: lonely}\nspec: {containers: [{name: c, image: x}]}\n');
-    const r = runCli(['check', '-f', file]);
+    const r = runCli(['check', '-f', file, '--no-baseline']);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('[require-default-deny] metadata.namespace: namespace lonely is not default-deny');
+  });
+
+  it('warns about a tier that selects no pod of the manifests (pods and pod templates count)', () => {
+    const clean = runCli(['check', '-f', FILE]);
+    expect(clean.stdout).not.toContain('selects no pod');
+    const file = join(tempDir(), 'other-labels.yaml');
+    writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db, namespace: shop}\nspec: {template: {metadata: {labels: {app.kubernetes.io/component: database}}}}\n');
+    const r = runCli(['check', '-f', file]);
+    expect(r.stdout).toContain('warning: tier data (tier=data) selects no pod in the manifests: the rules that name it (data-no-ingress-from-anywhere, data-no-egress-to-internet, data-only-from-logic) apply to no pod');
+    expect(r.stdout).toContain('warning: tier logic (tier=logic) selects no pod in the manifests: the rules that name it (data-only-from-logic) apply to no pod');
+    const json = JSON.parse(runCli(['check', '-f', file, '-o', 'json']).stdout);
+    expect(json.warnings).toHaveLength(2);
   });
 
   it('exits 2 on bad input with file, document and field path', () => {

@@ -43,11 +43,11 @@ describe('netfence reach', () => {
   });
 
   const bad: Array<[string, string[], RegExp]> = [
-    ['an unknown pod, listing the pods that exist', ['--from', 'shop/nope', '--to', 'shop/db', '--port', '1'], /--from shop\/nope: no such pod in the manifests \(pods in shop: api, db, web\)/],
-    ['a pod in a namespace without pods', ['--from', 'shop/api', '--to', 'ghost/x', '--port', '1'], /the manifests have no pods in namespace ghost/],
+    ['an unknown pod, listing the pods that exist', ['--from', 'shop/nope', '--to', 'shop/db', '--port', '1'], /--from shop\/nope: no such pod or workload \(in shop: shop\/api, shop\/db, shop\/web\)/],
+    ['a pod in a namespace without pods', ['--from', 'shop/api', '--to', 'ghost/x', '--port', '1'], /there are no pods or workloads in namespace ghost/],
     ['a bad port', ['--from', 'shop/api', '--to', 'shop/db', '--port', '70000'], /--port 70000: must be a port number/],
     ['a bad protocol', ['--from', 'shop/api', '--to', 'shop/db', '--port', '1', '--protocol', 'ICMP'], /--protocol ICMP: use TCP, UDP or SCTP/],
-    ['neither pod nor address', ['--from', 'api', '--to', 'shop/db', '--port', '1'], /--from api: expected namespace\/pod-name or an IPv4\/IPv6 address/],
+    ['neither pod nor address', ['--from', 'api', '--to', 'shop/db', '--port', '1'], /--from api: expected NAMESPACE\/NAME, NAMESPACE\/KIND\/NAME \(production\/deployment\/api\) or an IPv4\/IPv6 address/],
     ['two outside addresses', ['--from', '1.1.1.1', '--to', '8.8.8.8', '--port', '1'], /at least one end must be a pod/],
   ];
   it.each(bad)('exits 2 on %s', (_n, args, message) => {
@@ -81,19 +81,36 @@ describe('netfence exposure', () => {
   it('lists, per pod, from where it can be reached, on which ports, through which policy', () => {
     const r = runCli(['exposure', '-f', SHOP]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('shop/web\n  from anywhere; the internet on TCP/http (web-from-internet spec.ingress[0])');
-    expect(r.stdout).toContain('shop/api\n  from pods in shop on TCP/http (api-from-web spec.ingress[0])\n  from other namespaces; pods in monitoring on TCP/metrics (api-from-web spec.ingress[1])');
-    expect(r.stdout).toContain('monitoring/prometheus\n  NOT isolated for ingress');
+    expect(r.stdout).toContain('shop/web\n  ingress: isolated by netfence-default-deny, web-from-internet\n    from [anywhere, the internet] 0.0.0.0/0 on TCP/8080 (http) (web-from-internet spec.ingress[0])');
+    expect(r.stdout).toContain(
+      'shop/api\n  ingress: isolated by api-from-web, netfence-default-deny\n' +
+        '    from pods app=web in shop on TCP/9000 (http) (api-from-web spec.ingress[0])\n' +
+        '    from [other namespaces] pods app=prometheus in namespaces team=ops (monitoring) on TCP/9090 (metrics) (api-from-web spec.ingress[1])\n' +
+        '  egress: isolated by api-from-web, netfence-allow-dns, netfence-default-deny\n' +
+        '    to pods tier=data (tier data) in shop on TCP/5432 (api-from-web spec.egress[0])\n' +
+        '    to [other namespaces] pods k8s-app=kube-dns in namespace kube-system on UDP/53, TCP/53 (netfence-allow-dns spec.egress[0])',
+    );
+    expect(r.stdout).toContain('monitoring/prometheus\n  ingress: NOT isolated');
     expect(r.stdout).toContain('not isolated for ingress: monitoring/prometheus');
+    expect(r.stdout).toContain('not isolated for egress: monitoring/prometheus');
   });
 
   it('--tier with the config narrows to the tier, and -o json is for tools', () => {
     const r = runCli(['exposure', '-f', SHOP, '--tier', 'data', '-o', 'json']);
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.pods.map((p: { pod: string }) => p.pod)).toEqual(['shop/db']);
-    expect(report.pods[0].ingress).toEqual([
-      { policy: 'db-from-logic', rule: 0, path: 'spec.ingress[0]', classes: [], namespaces: ['shop'], addresses: false, ports: 'TCP/5432' },
+    expect(report.endpoints.map((p: { name: string }) => p.name)).toEqual(['shop/db']);
+    expect(report.endpoints[0].ingress.rules).toEqual([
+      {
+        policy: 'db-from-logic',
+        rule: 0,
+        path: 'spec.ingress[0]',
+        classes: [],
+        allPeers: false,
+        peers: [{ path: 'spec.ingress[0].from[0]', kind: 'pods', pods: 'tier=logic', tiers: ['logic'], namespaces: ['shop'] }],
+        allPorts: false,
+        ports: [{ protocol: 'TCP', port: 5432 }],
+      },
     ]);
   });
 

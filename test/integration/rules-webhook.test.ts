@@ -48,6 +48,20 @@ describe('rules through /validate and /mutate (snapshot cluster)', () => {
     });
   });
 
+  it('a namespace not adopted is never denied: its violations are logged in audit mode, marked', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'legacy' }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    const body = review({ kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: 'legacy', name: 'p', object: pod });
+    const { response } = (await server.post('/validate', body).expect(200)).body;
+    expect(response.allowed).toBe(true);
+    expect(response.warnings).toBeUndefined();
+    const record = server.logs().find((l) => l.uid === (body.request as { uid: string }).uid);
+    expect(record).toMatchObject({
+      decision: 'allow',
+      namespace: 'legacy',
+      violations: [{ rule: 'require-default-deny', mode: 'audit', path: 'metadata.namespace', downgraded: { from: 'enforce', reason: 'namespace-not-adopted' } }],
+    });
+  });
+
   it('a dry run gets exactly the same answer', async () => {
     const real = (await server.post('/validate', review({ kind: NP, namespace: 'shop', name: 'open-data', object: openData })).expect(200)).body.response;
     const dry = (await server.post('/validate', review({ kind: NP, namespace: 'shop', name: 'open-data', object: openData, dryRun: true })).expect(200)).body.response;

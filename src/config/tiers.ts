@@ -1,0 +1,43 @@
+import type { ClusterView } from '../cluster/view.ts';
+import type { LabelSelector } from '../k8s/types.ts';
+import { compileSelector } from '../netpol/selector.ts';
+import type { NetfenceConfig } from './types.ts';
+
+/**
+ * How many pods each tier selects. A tier that selects none is most often a label scheme
+ * that differs from the config's (`app.kubernetes.io/component: database`, not `tier: data`):
+ * every rule about it then judges nothing, silently. Linear in pods × tiers.
+ */
+export function tierPodCounts(config: Pick<NetfenceConfig, 'tiers'>, view: Pick<ClusterView, 'namespaces' | 'pods'>, extraLabels: ReadonlyArray<Readonly<Record<string, string>>> = []): Record<string, number> {
+  const tiers = Object.entries(config.tiers).map(([name, selector]) => ({ name, selector: compileSelector(selector) }));
+  const counts: Record<string, number> = Object.fromEntries(tiers.map((t) => [t.name, 0]));
+  const count = (labels: Readonly<Record<string, string>>): void => {
+    for (const t of tiers) if (t.selector.matches(labels)) counts[t.name]! += 1;
+  };
+  for (const ns of view.namespaces()) for (const pod of view.pods(ns.name)) count(pod.labels);
+  for (const labels of extraLabels) count(labels);
+  return counts;
+}
+
+/** The rules that name a tier, for saying what an empty tier makes ineffective. */
+export function rulesOfTier(config: Pick<NetfenceConfig, 'rules'>, tier: string): string[] {
+  return config.rules
+    .filter((r) => ('tier' in r && r.tier === tier) || (r.type === 'restrictIngressSources' && r.allow.some((a) => a.tier === tier)))
+    .map((r) => r.id);
+}
+
+/** One sentence per tier that selects no pod; empty when every tier selects some. */
+export function emptyTierWarnings(config: Pick<NetfenceConfig, 'tiers' | 'rules'>, counts: Readonly<Record<string, number>>, where: string): string[] {
+  return Object.entries(counts)
+    .filter(([, n]) => n === 0)
+    .map(([tier]) => {
+      const rules = rulesOfTier(config, tier);
+      return `tier ${tier} (${selectorText(config.tiers[tier]!)}) selects no pod ${where}: ${rules.length > 0 ? `the rules that name it (${rules.join(', ')}) apply to no pod` : 'no rule names it'}; check that its selector matches the labels your pods carry`;
+    });
+}
+
+function selectorText(selector: LabelSelector): string {
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) parts.push(`${e.key} ${e.operator}${e.values ? ` (${e.values.join(', ')})` : ''}`);
+  return parts.join(', ');
+}
