@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 
 const OTHER = 'other';
 const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
@@ -15,21 +15,30 @@ export const REVIEW_VERSIONS: readonly string[] = ['v1'];
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly reviews = new Counter({
+  // The per-review metrics are counted in plain numbers and handed to prom-client at scrape
+  // time: prom-client hashes and validates the labels on every inc/observe, even on a label
+  // child, which measured 2-6 µs per review against well under 0.1 µs for a plain add.
+  private readonly reviewCounts = new Map<string, { labels: [string, string, string, string]; n: number }>();
+
+  readonly reviews: Counter<'endpoint' | 'kind' | 'operation' | 'decision'> = new Counter({
     name: 'netfence_admission_reviews_total',
     help: 'AdmissionReviews answered, by webhook, kind (group/version/kind), operation and decision.',
     labelNames: ['endpoint', 'kind', 'operation', 'decision'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.reviews.reset();
+      for (const { labels, n } of this.reviewCounts.values()) this.reviews.labels(...labels).inc(n);
+    },
   });
 
-  readonly duration = new Histogram({
-    name: 'netfence_admission_review_duration_seconds',
-    help: 'Time from a decoded AdmissionReview to its encoded answer.',
-    labelNames: ['endpoint'] as const,
+  readonly duration = new FastHistogram(
+    'netfence_admission_review_duration_seconds',
+    'Time from a decoded AdmissionReview to its encoded answer.',
+    'endpoint',
     // Decisions take tens of microseconds: buckets start at 50µs so the histogram shows them.
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    this.registry,
+  );
 
   readonly decisionErrors = new Counter({
     name: 'netfence_admission_errors_total',
@@ -242,11 +251,6 @@ export class Metrics {
     this.reviewKinds = labels;
   }
 
-  // Label children cached by their values: resolving labels on every observation hashes and
-  // validates them each time, on the hot path of every review. Bounded: every label is from a
-  // fixed set.
-  private readonly reviewChildren = new Map<string, { inc(): void }>();
-  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   /**
    * One answered review: its count by labels and its duration. `kind` is `group/version/kind`,
@@ -259,23 +263,71 @@ export class Metrics {
     if (!DECISIONS.has(decision)) decision = OTHER;
     const kind = this.reviewKinds.has(gvk) ? gvk : OTHER;
     const key = `${endpoint}\0${kind}\0${operation}\0${decision}`;
-    let counter = this.reviewChildren.get(key);
-    if (!counter) {
-      counter = this.reviews.labels(endpoint, kind, operation, decision);
-      this.reviewChildren.set(key, counter);
-    }
-    counter.inc();
-    let histogram = this.durationChildren.get(endpoint);
-    if (!histogram) {
-      histogram = this.duration.labels(endpoint);
-      this.durationChildren.set(endpoint, histogram);
-    }
-    histogram.observe(seconds);
+    // Bounded: every label is from a fixed set.
+    const count = this.reviewCounts.get(key);
+    if (count) count.n += 1;
+    else this.reviewCounts.set(key, { labels: [endpoint, kind, operation, decision], n: 1 });
+    this.duration.observe(endpoint, seconds);
   }
 
   setConfig(hash: string, source: string): void {
     this.configInfo.reset();
     this.configInfo.labels(hash, source).set(1);
+  }
+}
+
+/**
+ * A histogram with one label, counted in plain arrays and written out by prom-client's
+ * registry at scrape time (the shape of prom-client's own histogram: cumulative `_bucket`
+ * series with `le` first, `+Inf`, `_sum` and `_count`).
+ */
+class FastHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
+  readonly name: string;
+  readonly help: string;
+  private readonly label: string;
+  private readonly bounds: readonly number[];
+
+  constructor(name: string, help: string, label: string, bounds: readonly number[], registry: Registry) {
+    this.name = name;
+    this.help = help;
+    this.label = label;
+    this.bounds = bounds;
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  observe(labelValue: string, value: number): void {
+    let s = this.series.get(labelValue);
+    if (!s) {
+      s = { buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+      this.series.set(labelValue, s);
+    }
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    if (i < this.bounds.length) s.buckets[i]! += 1;
+    s.sum += value;
+    s.count += 1;
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> } {
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    for (const [labelValue, s] of this.series) {
+      let cumulative = 0;
+      this.bounds.forEach((le, i) => {
+        cumulative += s.buckets[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le, [this.label]: labelValue }, value: cumulative });
+      });
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', [this.label]: labelValue }, value: s.count });
+      values.push({ metricName: `${this.name}_sum`, labels: { [this.label]: labelValue }, value: s.sum });
+      values.push({ metricName: `${this.name}_count`, labels: { [this.label]: labelValue }, value: s.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }
 

@@ -1,5 +1,5 @@
 import { loadClusterInput } from '../cluster/input.ts';
-import type { StaticClusterView } from '../cluster/static.ts';
+import { StaticClusterView } from '../cluster/static.ts';
 import type { WorkloadInfo } from '../cluster/workloads.ts';
 import type { PodInfo, PolicyType } from '../k8s/types.ts';
 import { podImpact, type AdmittedChange } from '../netpol/impact.ts';
@@ -8,6 +8,7 @@ import { evaluateConnection } from '../netpol/reach.ts';
 import { endpointName, endpointsOf } from './endpoints.ts';
 import { loadConfig, type CliIO } from './io.ts';
 import { UsageError } from './usage.ts';
+import { loadWorld } from './world.ts';
 import { parseArgs } from 'node:util';
 
 /** Connections are tested between every pair of pods and workloads up to this many endpoints. */
@@ -126,13 +127,28 @@ export async function diff(args: string[], io: CliIO): Promise<number> {
       after: { type: 'string', multiple: true },
       config: { type: 'string' },
       output: { type: 'string', short: 'o', default: 'text' },
+      kubeconfig: { type: 'string' },
+      live: { type: 'boolean' },
     },
   });
-  if (!values.before?.length || !values.after?.length) throw new UsageError('--before and --after: give the manifests before and after the change (files or folders, each repeatable)');
+  const cluster = values.kubeconfig ?? (values.live ? '' : undefined);
+  if (cluster !== undefined && values.before?.length) throw new UsageError('--before, or a cluster as the before (--kubeconfig F / --live): not both');
+  if ((!values.before?.length && cluster === undefined) || !values.after?.length) {
+    throw new UsageError('--before and --after: give the manifests before and after the change (files or folders, each repeatable), or --kubeconfig F as the before');
+  }
   if (values.output !== 'text' && values.output !== 'json') throw new UsageError(`-o ${values.output}: use text, json`);
-  const { config } = loadConfig(values.config);
-  const before = loadClusterInput(values.before).view;
-  const after = loadClusterInput(values.after).view;
+  const { config } = await loadConfig(values.config);
+  let before: StaticClusterView;
+  let after: StaticClusterView;
+  if (cluster === undefined) {
+    before = loadClusterInput(values.before!).view;
+    after = loadClusterInput(values.after).view;
+  } else {
+    // The live cluster is the before; the after is the cluster with the files applied.
+    const world = await loadWorld({ files: values.after, output: 'text', values: {}, kubeconfig: cluster });
+    before = new StaticClusterView(world.live, world.origin);
+    after = world.view;
+  }
   const report = diffWorlds(before, after, config.tiers);
   if (values.output === 'json') io.out(JSON.stringify(report, null, 2));
   else for (const line of textOf(report)) io.out(line);

@@ -53,7 +53,7 @@ export async function exposure(args: string[], io: CliIO): Promise<number> {
     ['text', 'json'] as const,
   );
   const values = parsed.values as Record<string, string | undefined>;
-  const { config } = loadConfig(values.config);
+  const { config } = await loadConfig(values.config);
   let tier: CompiledSelector | undefined;
   if (values.tier !== undefined) {
     const selector = config.tiers[values.tier];

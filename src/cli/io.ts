@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { ConfigError, loadConfigFile, builtInConfig, type LoadedConfig } from '../config/load.ts';
+import { defaultConfig } from '../config/default.ts';
+import type { NetfenceConfig } from '../config/types.ts';
 import { UsageError } from './usage.ts';
 
 export interface CliIO {
@@ -49,10 +50,13 @@ export function parseCommand<O extends string>(
 
 /**
  * The config of `--config`, or the built-in one. Anything wrong with the file (YAML an alias
- * bomb included) is a ConfigError: bad input, exit 2, never a stack trace.
+ * bomb included) is a ConfigError: bad input, exit 2, never a stack trace. The loader is
+ * imported only for a file: it hashes configs, and node:crypto alone costs a few tens of
+ * milliseconds of start-up.
  */
-export function loadConfig(path: string | undefined): LoadedConfig {
-  if (path === undefined) return builtInConfig();
+export async function loadConfig(path: string | undefined): Promise<{ config: NetfenceConfig }> {
+  if (path === undefined) return { config: defaultConfig() };
+  const { ConfigError, loadConfigFile } = await import('../config/load.ts');
   try {
     return loadConfigFile(path);
   } catch (err) {

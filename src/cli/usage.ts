@@ -25,9 +25,10 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   exposure: `netfence exposure [-f FILE...] [--kubeconfig F | --live] [--namespace NS] [--tier NAME [--config F]] [-o text|json]
     for each workload and pod: who can reach it (ingress) and what it can reach (egress), on which ports, through which rule
     exit 0, 2 bad input`,
-  diff: `netfence diff --before F... --after F... [--config F] [-o text|json]
+  diff: `netfence diff (--before F... | --kubeconfig F | --live) --after F... [--config F] [-o text|json]
     what a change of NetworkPolicies newly admits and no longer admits, per workload and pod,
-    per tier (a pod of the tier in each namespace), and per connection between them
+    per tier (a pod of the tier in each namespace), and per connection between them; with a
+    cluster as the before, the after is the cluster with the files applied
     exit 0 nothing opened, 1 something opened, 2 bad input`,
   adopt: `netfence adopt NAMESPACE... | --all [--kubeconfig F] [--config F] [--dry-run] [-o text|json]
     says what adopting each namespace does to its traffic, then labels it (enforced from then on)`,

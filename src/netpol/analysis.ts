@@ -58,6 +58,8 @@ function shareOfPublic(addresses: AddressSet): string {
  */
 export function admitsAnywhere(rule: CompiledRule): Finding | undefined {
   if (rule.allPeers) return allPeersFinding(rule, 'every source and destination, inside the cluster and on the internet');
+  // With fewer than two ipBlocks, their union is the single one already tried: no set built.
+  const several = rule.peers.filter((p) => p.kind === 'ipBlock').length > 1;
   for (const whole of [true, false]) {
     for (const family of [4, 6] as const) {
       const space = publicSpace(family);
@@ -66,6 +68,7 @@ export function admitsAnywhere(rule: CompiledRule): Finding | undefined {
       if (single) {
         return { path: `${single.path}.ipBlock`, reason: `admits ${shareOfPublic(single.addresses![family])} (anywhere on the internet)` };
       }
+      if (!several) continue;
       const all = addressesOf(rule.peers, family);
       if (enough(all)) {
         const parts = rule.peers.filter((p) => p.kind === 'ipBlock' && !p.addresses![family].intersect(space).isEmpty());

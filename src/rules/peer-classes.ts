@@ -2,6 +2,7 @@ import type { AdmissionContext } from '../admission/context.ts';
 import type { ForbidEgressToRule, ForbidIngressFromRule, PeerClass } from '../config/types.ts';
 import type { LabelSelector, PolicyType } from '../k8s/types.ts';
 import { admitsClass, reachesTier } from '../netpol/analysis.ts';
+import { describeOpenings, policyChangeOpens } from '../netpol/impact.ts';
 import { rulesOf, type CompiledPolicy } from '../netpol/policy.ts';
 import { selectingPolicies } from '../netpol/reach.ts';
 import { CompiledSelector } from '../netpol/selector.ts';
@@ -82,14 +83,32 @@ export function forbidPeerClassOnPolicy(r: PeerClassRule, subject: PolicySubject
           ? `its podSelector {} selects every pod in ${subject.namespace}, tier ${r.tier} included`
           : `its podSelector selects every pod of tier ${r.tier}`;
   const findings = new FindingList();
+  const opened = subject.operation === 'UPDATE' ? changeOpened(r, subject, policy, ctx) : '';
   for (const f of ruleFindings(policy, r, ctx)) {
     findings.add(
       f.path,
       () =>
-        `${f.reason}; ${how}, and tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}. Fix: ${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}; or narrow spec.podSelector so that it does not select tier ${r.tier}`,
+        `${f.reason}; ${how}, and tier ${r.tier} may not be ${r.direction === 'Ingress' ? 'reached from' : 'connected to'} ${f.classes.map((c) => CLASS_WORDS[c]).join(' or ')}.${opened} Fix: ${fixFor(f.classes[0]!, r.direction, r.tier, subject.namespace)}; or narrow spec.podSelector so that it does not select tier ${r.tier}`,
     );
   }
   return findings.list();
+}
+
+/** Openings named in an UPDATE's denial: at most this many, the rest counted. */
+const OPENINGS_NAMED = 3;
+
+/**
+ * On UPDATE, what the change opened that the stored version did not admit (a wider
+ * podSelector onto the tier, a new rule, a wider peer), for the denial to name: " This change
+ * opens tier data from all namespaces (…), which the previous version did not admit." Empty
+ * when the stored version already admitted every class found (the policy is denied all the
+ * same: it still breaks the rule).
+ */
+function changeOpened(r: PeerClassRule, subject: PolicySubject, policy: CompiledPolicy, ctx: AdmissionContext): string {
+  const openings = policyChangeOpens(subject.old, policy, r.direction, tierSelector(ctx, r.tier), r.classes, (...s) => ctx.index.findPod(subject.namespace, ...s), ctx.index);
+  if (openings.length === 0) return '';
+  const more = openings.length > OPENINGS_NAMED ? ` (and ${openings.length - OPENINGS_NAMED} more)` : '';
+  return ` ${describeOpenings(openings.slice(0, OPENINGS_NAMED), r.tier, r.direction).replace(/^this/, 'This')}${more}.`;
 }
 
 /** On Pod CREATE (and workload templates): a tier pod opened to a listed class, or not isolated at all. */

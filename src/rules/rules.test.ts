@@ -28,6 +28,10 @@ describe('organisation rules (fixtures: test/fixtures/rules)', () => {
       const text = response.status?.message ?? verdict.violations.map((v) => v.message).join('\n');
       expect(text).toContain(c.expect.message);
     }
+    if (c.expect.notMessage !== undefined) {
+      const text = response.status?.message ?? verdict.violations.map((v) => v.message).join('\n');
+      expect(text).not.toContain(c.expect.notMessage);
+    }
     if (decision === 'deny') {
       // Every denial names each enforced rule and its path, for kubectl's output.
       for (const v of verdict.violations.filter((x) => x.mode === 'enforce')) {

@@ -89,6 +89,8 @@ export interface RuleCase {
     exemptions?: string[];
     warnings?: number;
     message?: string;
+    /** Text the denial (or the violations) must not contain. */
+    notMessage?: string;
     /** rule:configuredMode of every violation recorded in audit because the namespace is not adopted. */
     downgraded?: string[];
   };

@@ -49,12 +49,13 @@ describe('decision budget: linear in the size of the object', () => {
     n,
   ];
   const cases: Array<[string, string, (n: number) => string, number]> = [
+    // Sizes kept modest: the suite runs on a shared machine, beside timing-sensitive tests.
     policyCase('ipBlocks', 1000),
     policyCase('excepts', 2000),
-    policyCase('rules', 1000),
-    policyCase('namespaceValues', 4000),
-    policyCase('podSelectorLabels', 4000),
-    ['namespace labels (mutation patch): 4000 vs 64000', '/mutate', (k) => JSON.stringify(review({ kind: NS, name: 'large', object: largeNamespace(k) })), 4000],
+    policyCase('rules', 500),
+    policyCase('namespaceValues', 2000),
+    policyCase('podSelectorLabels', 2000),
+    ['namespace labels (mutation patch): 2000 vs 32000', '/mutate', (k) => JSON.stringify(review({ kind: NS, name: 'large', object: largeNamespace(k) })), 2000],
   ];
 
   it.each(cases)('%s', async (_name, endpoint, make, n) => {
@@ -102,7 +103,12 @@ describe('decision budget: linear in the size of the object', () => {
       metadata: { name: `open-${i}`, namespace: 'crowd' },
       spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: {} }] }] },
     }));
-    const view = new StaticClusterView([...loadManifests(['test/fixtures/rules/world.yaml']), ...policies.map((object) => ({ object, source: { file: 't', document: 0, path: '' } }))]);
+    // An adopted namespace (baseline labels): only there are rules enforced (src/rules/scope.ts).
+    const crowdNamespace: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'crowd', labels: { 'netfence.io/baseline': 'enabled' } } };
+    const view = new StaticClusterView([
+      ...loadManifests(['test/fixtures/rules/world.yaml']),
+      ...[crowdNamespace, ...policies].map((object) => ({ object, source: { file: 't', document: 0, path: '' } })),
+    ]);
     const crowd = await startTestServer({ handlers: defaultHandlers(), cluster: view });
     try {
       const res = await crowd.post('/validate', review({ namespace: 'crowd', name: 'db', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: 'crowd', labels: { tier: 'data' } } } })).expect(200);

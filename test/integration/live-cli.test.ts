@@ -109,6 +109,19 @@ describe('live mode (--kubeconfig): Namespaces, Pods, workloads and NetworkPolic
     expect(server.requests.every((q) => q.method === 'GET')).toBe(true);
   });
 
+  it('diff --kubeconfig F --after new.yaml: the live cluster is the before', async () => {
+    const file = join(tempDir(), 'change.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: postgres-from-api, namespace: production}\nspec:\n  podSelector: {matchLabels: {tier: data}}\n  ingress: [{from: [{namespaceSelector: {}}], ports: [{port: pg}]}]\n',
+    );
+    const r = await run(['diff', '--kubeconfig', kubeconfig, '--after', file]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('production/statefulset/postgres\n  ingress newly admits (from): allNamespaces on TCP/5432 (pg); otherNamespaces on TCP/5432 (pg)');
+    expect(r.stdout).not.toContain('connections no longer allowed');
+  });
+
   const bad: Array<[string, () => string[], RegExp]> = [
     ['a missing kubeconfig', () => ['reach', '--kubeconfig', '/nonexistent/kubeconfig', '--from', 'a/b', '--to', 'a/c', '--port', '1'], /--kubeconfig \/nonexistent\/kubeconfig: no such file/],
     [
