@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { writeCertBundle } from '../src/certs/files.ts';
 import { defaultServingNames } from '../src/certs/generate.ts';
+import { auditBenchmark } from './audit.ts';
 import { cliStartBenchmark } from './cli-start.ts';
 import { decisionBudgetBenchmark } from './decisions.ts';
 import { engineBenchmark } from './engine.ts';
@@ -157,6 +158,7 @@ async function httpBenchmark(): Promise<void> {
 engineBenchmark();
 await decisionBudgetBenchmark();
 memoryBenchmark();
+auditBenchmark();
 cliStartBenchmark();
 if (process.env.BENCH_SKIP_HTTP !== '1') await httpBenchmark();
 if (RSS_REVIEWS > 0) await rssBenchmark();

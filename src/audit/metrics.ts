@@ -124,6 +124,62 @@ export class Metrics {
     },
   });
 
+  private auditSource: (() => AuditGauges) | undefined;
+
+  readonly auditNamespaces = new Gauge({
+    name: 'netfence_audit_namespaces',
+    help: 'Namespaces judged by the background audit, by default-deny state: both (Ingress and Egress), ingress (only), egress (only), none.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const g = this.auditSource?.();
+      if (!g) return;
+      this.auditNamespaces.reset();
+      for (const [state, n] of Object.entries(g.namespaces)) this.auditNamespaces.labels(state).set(n);
+    },
+  });
+
+  readonly auditViolations = new Gauge({
+    name: 'netfence_audit_violations',
+    help: 'Rule violations of existing objects found by the background audit, by rule and mode (exempted ones excluded).',
+    labelNames: ['rule', 'mode'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const g = this.auditSource?.();
+      if (!g) return;
+      this.auditViolations.reset();
+      for (const v of g.violations) this.auditViolations.labels(v.rule, v.mode).set(v.count);
+    },
+  });
+
+  readonly exemptionsExpiringSoon = new Gauge({
+    name: 'netfence_exemptions_expiring_soon',
+    help: 'Exemptions of the config in force that expire within the next 7 days.',
+    registers: [this.registry],
+    collect: () => {
+      const g = this.auditSource?.();
+      if (g) this.exemptionsExpiringSoon.set(g.exemptionsExpiringSoon);
+    },
+  });
+
+  readonly policyReportWrites = new Counter({
+    name: 'netfence_policy_report_writes_total',
+    help: 'PolicyReport and ClusterPolicyReport writes by result (success, failure).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditJudged = new Counter({
+    name: 'netfence_audit_objects_judged_total',
+    help: 'Objects judged by the background audit (first pass, re-judgements after changes, periodic passes).',
+    registers: [this.registry],
+  });
+
+  /** The audit's gauges are read at scrape time from the audit. */
+  observeAudit(source: () => AuditGauges): void {
+    this.auditSource = source;
+  }
+
   // The longest event-loop delay since start: admission waits that long, whatever the cause
   // (a cache sync, a relist, a reconcile pass). prom-client's own lag metrics reset per scrape.
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -273,4 +329,11 @@ class FastHistogram {
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
+}
+
+/** What the background audit exports, computed at scrape time. */
+export interface AuditGauges {
+  namespaces: Record<'both' | 'ingress' | 'egress' | 'none', number>;
+  violations: Array<{ rule: string; mode: string; count: number }>;
+  exemptionsExpiringSoon: number;
 }

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<(args: string[], io: CliIO) => numb
   exposure: async () => (await import('./exposure.ts')).exposure,
   diff: async () => (await import('./diff.ts')).diff,
   adopt: async () => (await import('./adopt.ts')).adopt,
+  report: async () => (await import('./report.ts')).report,
 };
 
 /** A closed stdout (`netfence reach … | head -1`) is not an error: the answer stands. */

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { Metrics } from '../audit/metrics.ts';
+import { startAudit } from '../audit/start.ts';
 import { BaselineCaches } from '../baseline/caches.ts';
 import { TierReport } from '../audit/tier-report.ts';
 import { BaselineController } from '../baseline/controller.ts';
@@ -170,6 +171,7 @@ interface LiveParts {
   controller: BaselineController;
   caches: BaselineCaches;
   client: KubeClient;
+  audit: { stop(): Promise<void> };
 }
 
 /** The Lease that elects the one replica that writes baseline policies. */
@@ -219,8 +221,9 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   caches.onSynced = () => controller.enqueueAll();
   view.start();
   controller.start();
+  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
   leader.start();
-  return { view, leader, controller, caches, client };
+  return { view, leader, controller, caches, client, audit };
 }
 
 function wantsCluster(options: ServeOptions): boolean {
@@ -322,7 +325,7 @@ export async function serve(args: string[]): Promise<number> {
       setTimeout(() => {
         logger.info({ event: 'server.closing' }, 'drain over: no longer accepting connections, finishing requests in flight');
         void live?.view.stop();
-        Promise.all([app.close(), leaderStopped]).then(
+        Promise.all([app.close(), leaderStopped, live?.audit.stop()]).then(
           () => {
             clearTimeout(deadline);
             logger.info({ event: 'server.stopped' }, 'stopped');

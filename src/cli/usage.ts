@@ -33,6 +33,9 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
     exit 0 nothing opened, 1 something opened, 2 bad input`,
   adopt: `netfence adopt NAMESPACE... | --all [--kubeconfig F] [--config F] [--dry-run] [-o text|json]
     says what adopting each namespace does to its traffic, then labels it (enforced from then on)`,
+  report: `netfence report (-f FILE... | --kubeconfig F) [--decisions LOG]... [--config F] [-o html|json|markdown] [--out FILE] [--now T]
+    for auditors: coverage, violations of existing objects, exemptions, tier reach, who reaches
+    whom, denials from decision logs; HTML is one self-contained file. exit 0, 2 bad input`,
 };
 
 export const USAGE = `netfence: a Kubernetes admission webhook that keeps every namespace's network fenced

@@ -1,4 +1,5 @@
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+import type { WorkloadInfo } from './workloads.ts';
 
 /**
  * What the decisions know of the cluster. Two implementations: a static one from manifest
@@ -11,6 +12,11 @@ export interface ClusterView {
   namespaces(): readonly NamespaceInfo[];
   pods(namespace: string): readonly PodInfo[];
   networkPolicies(namespace: string): readonly NetworkPolicy[];
+  /**
+   * The namespace's workloads, for the background audit only (admission never reads them).
+   * Optional: a view that does not watch workloads leaves it out and the audit judges none.
+   */
+  workloads?(namespace: string): readonly WorkloadInfo[];
   // Derived data (PolicyIndex) is cached by the identity of the lists returned here: both
   // implementations return the same list until it changes, and a new one when it does.
   /** True once the view reflects the cluster (always true for a static view). */

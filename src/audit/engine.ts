@@ -1,0 +1,389 @@
+import { isExcludedNamespace } from '../admission/context.ts';
+import type { HandlerTable } from '../admission/handlers.ts';
+import { defaultHandlers } from '../admission/registry.ts';
+import type { ClusterView } from '../cluster/view.ts';
+import type { WorkloadInfo } from '../cluster/workloads.ts';
+import type { NetfenceConfig } from '../config/types.ts';
+import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
+import { judgeSubject, type AuditedObject } from './judge.ts';
+import { emptyReads, RecordingIndex, type Reads } from './reads.ts';
+import { namespaceSubject, parseKey, podSubject, policySubject, subjectKey, workloadSubject, type AuditSubject } from './subjects.ts';
+
+/** The ClusterPolicyReport's key among the reports the audit marks as changed. */
+export const CLUSTER_SCOPE = '';
+
+interface Seen {
+  namespace: NamespaceInfo;
+  pods: readonly PodInfo[];
+  policies: readonly NetworkPolicy[];
+  workloads: readonly WorkloadInfo[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * The background audit, pure and incremental: it judges every Namespace, NetworkPolicy, Pod and
+ * workload of a ClusterView with the admission core, remembers what each judgement read, and
+ * after a change re-judges only the objects that read what changed.
+ *
+ * Changes are found by list identity (the ClusterView contract: a list is replaced, never
+ * mutated, when it changes), so the audit needs no events from the view. Work is done in
+ * slices (`judgePending` with a deadline) so that a caller can yield to admission between them.
+ */
+export class AuditEngine {
+  private readonly view: ClusterView;
+  private readonly handlers: HandlerTable;
+  private readonly netfenceNamespace: string;
+  private index: RecordingIndex;
+  private readonly recordingView: ClusterView;
+  private config: NetfenceConfig;
+
+  private readonly objects = new Map<string, AuditedObject>();
+  private readonly keysByNamespace = new Map<string, Set<string>>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly pending = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private lastNow: number | undefined;
+
+  // What each judged object read (forward), and who read what (reverse).
+  private readonly readsOf = new Map<string, Reads>();
+  private readonly policyReaders = new Map<string, Set<string>>();
+  private readonly podReaders = new Map<string, Set<string>>();
+  private readonly podQueriers = new Map<string, Set<string>>();
+  private readonly namespaceReaders = new Map<string, Set<string>>();
+  private readonly allNamespaceReaders = new Set<string>();
+
+  /** Objects judged since construction (the bench and metrics read it). */
+  judged = 0;
+
+  constructor(view: ClusterView, config: NetfenceConfig, options: { netfenceNamespace: string; handlers?: HandlerTable }) {
+    this.view = view;
+    this.config = config;
+    this.netfenceNamespace = options.netfenceNamespace;
+    this.handlers = options.handlers ?? defaultHandlers();
+    this.index = new RecordingIndex(view);
+    // Rules read the view directly too (the enforcement scope reads a namespace's labels):
+    // those reads are recorded like the index's.
+    const reads = (): Reads => this.index.current;
+    this.recordingView = {
+      namespace: (name) => (reads().namespaces.add(name), view.namespace(name)),
+      namespaces: () => ((reads().allNamespaces = true), view.namespaces()),
+      pods: (ns) => (reads().pods.add(ns), view.pods(ns)),
+      networkPolicies: (ns) => (reads().policies.add(ns), view.networkPolicies(ns)),
+      synced: () => view.synced(),
+      describe: () => view.describe(),
+    };
+  }
+
+  /** A config reload: everything is judged again (rules, tiers, exemptions may all differ). */
+  setConfig(config: NetfenceConfig): void {
+    if (config === this.config) return;
+    this.config = config;
+    this.markAll();
+  }
+
+  /** The slow periodic pass: everything judged again, whatever changed. */
+  markAll(): void {
+    for (const key of this.objects.keys()) this.pending.add(key);
+    this.seen.clear();
+    this.sync();
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The keys queued for judgement, sorted (tests and the bench show what a change re-judges). */
+  pendingKeys(): string[] {
+    return [...this.pending].sort();
+  }
+
+  /**
+   * Compares the view with what was judged and queues what a change can affect: a namespace's
+   * new or changed policies → everything that read its policies; a pod added, removed or
+   * relabelled → what read its namespace's pods, and the policies whose "is there such a pod"
+   * question it answers; a namespace's labels → what read them; a new or deleted object → itself.
+   * With `now`, exemptions that expired since the last call queue their namespaces' objects.
+   */
+  sync(now?: Date): void {
+    const current = new Set<string>();
+    for (const ns of this.view.namespaces()) {
+      current.add(ns.name);
+      const before = this.seen.get(ns.name);
+      const after: Seen = {
+        namespace: ns,
+        pods: this.view.pods(ns.name),
+        policies: this.view.networkPolicies(ns.name),
+        workloads: this.view.workloads?.(ns.name) ?? NONE,
+      };
+      this.seen.set(ns.name, after);
+      if (!before) {
+        this.namespaceAdded(after);
+        continue;
+      }
+      if (before.namespace !== ns && namespaceChanged(before.namespace, ns)) this.namespaceChanged(ns.name);
+      if (before.policies !== after.policies) this.policiesChanged(ns.name, before.policies, after.policies);
+      if (before.pods !== after.pods) this.podsChanged(ns.name, before.pods, after.pods);
+      if (before.workloads !== after.workloads) this.workloadsChanged(ns.name, before.workloads, after.workloads);
+    }
+    for (const name of [...this.seen.keys()]) {
+      if (current.has(name)) continue;
+      this.seen.delete(name);
+      this.namespaceChanged(name);
+      for (const key of this.keysByNamespace.get(name) ?? []) this.pending.add(key);
+    }
+    if (now) this.expire(now);
+  }
+
+  /** Exemptions whose expiry passed since the last judgement: their namespaces are judged again. */
+  private expire(now: Date): void {
+    const t = now.getTime();
+    const last = this.lastNow;
+    this.lastNow = t;
+    if (last === undefined) return;
+    for (const e of this.config.exemptions) {
+      if (!e.expires) continue;
+      const at = Date.parse(e.expires);
+      if (at > last && at <= t) for (const ns of e.namespaces) for (const key of this.keysByNamespace.get(ns) ?? []) this.pending.add(key);
+    }
+  }
+
+  /** The next time an exemption expires after `now`, for the caller's timer. */
+  nextExpiry(now: Date): Date | undefined {
+    let next: number | undefined;
+    for (const e of this.config.exemptions) {
+      const at = e.expires ? Date.parse(e.expires) : NaN;
+      if (at > now.getTime() && (next === undefined || at < next)) next = at;
+    }
+    return next === undefined ? undefined : new Date(next);
+  }
+
+  private namespaceAdded(s: Seen): void {
+    const name = s.namespace.name;
+    this.namespaceChanged(name);
+    this.pending.add(subjectKey(name, 'Namespace', name));
+    for (const p of s.pods) this.pending.add(subjectKey(name, 'Pod', p.name));
+    for (const p of s.policies) this.pending.add(subjectKey(name, 'NetworkPolicy', p.metadata.name));
+    for (const w of s.workloads) this.pending.add(subjectKey(name, workloadSubject(w).kindKey, w.name));
+  }
+
+  private namespaceChanged(name: string): void {
+    this.pending.add(subjectKey(name, 'Namespace', name));
+    for (const key of this.namespaceReaders.get(name) ?? []) this.pending.add(key);
+    for (const key of this.allNamespaceReaders) this.pending.add(key);
+  }
+
+  private policiesChanged(ns: string, before: readonly NetworkPolicy[], after: readonly NetworkPolicy[]): void {
+    const changed = diffByName(before, after, (p) => p.metadata.name, (a, b) => JSON.stringify(a.spec) === JSON.stringify(b.spec));
+    if (changed.length === 0) return;
+    for (const name of changed) this.pending.add(subjectKey(ns, 'NetworkPolicy', name));
+    for (const key of this.policyReaders.get(ns) ?? []) this.pending.add(key);
+  }
+
+  private podsChanged(ns: string, before: readonly PodInfo[], after: readonly PodInfo[]): void {
+    const old = new Map(before.map((p) => [p.name, p]));
+    const labelSets: Array<Readonly<Record<string, string>>> = [];
+    for (const p of after) {
+      const o = old.get(p.name);
+      old.delete(p.name);
+      if (o === p || (o && sameLabels(o.labels, p.labels) && JSON.stringify(o.ports) === JSON.stringify(p.ports))) continue;
+      this.pending.add(subjectKey(ns, 'Pod', p.name));
+      labelSets.push(p.labels);
+      if (o) labelSets.push(o.labels);
+    }
+    for (const o of old.values()) {
+      this.pending.add(subjectKey(ns, 'Pod', o.name));
+      labelSets.push(o.labels);
+    }
+    if (labelSets.length === 0) return;
+    for (const key of this.podReaders.get(ns) ?? []) this.pending.add(key);
+    // Only the questions a changed pod could answer differently: all selectors match it.
+    for (const key of this.podQueriers.get(ns) ?? []) {
+      if (this.pending.has(key)) continue;
+      const queries = this.readsOf.get(key)?.podQueries ?? [];
+      if (queries.some((q) => q.namespace === ns && labelSets.some((l) => q.selectors.every((s) => s.matches(l))))) this.pending.add(key);
+    }
+  }
+
+  private workloadsChanged(ns: string, before: readonly WorkloadInfo[], after: readonly WorkloadInfo[]): void {
+    const key = (w: WorkloadInfo): string => `${workloadSubject(w).kindKey}|${w.name}`;
+    for (const k of diffByName(before, after, key, (a, b) => JSON.stringify(a.pod) === JSON.stringify(b.pod))) {
+      const i = k.lastIndexOf('|');
+      this.pending.add(subjectKey(ns, k.slice(0, i), k.slice(i + 1)));
+    }
+  }
+
+  /**
+   * Judges queued objects until none is left or `deadline` (performance.now() ms) passes;
+   * returns how many were judged.
+   */
+  judgePending(now: Date, deadline = Infinity, clock: () => number = () => performance.now()): number {
+    let n = 0;
+    for (const key of this.pending) {
+      this.pending.delete(key);
+      this.judgeKey(key, now);
+      n++;
+      if ((n & 15) === 0 && clock() > deadline) break;
+    }
+    if (this.pending.size === 0) this.lastNow ??= now.getTime();
+    return n;
+  }
+
+  /** Everything queued, judged now: the first pass, the periodic pass, tests and the CLI. */
+  runAll(now: Date): number {
+    this.sync(now);
+    return this.judgePending(now);
+  }
+
+  private judgeKey(key: string, now: Date): void {
+    const { namespace, kindKey, name } = parseKey(key);
+    const subject = isExcludedNamespace({ config: this.config, netfenceNamespace: this.netfenceNamespace }, namespace) ? undefined : this.lookup(namespace, kindKey, name);
+    this.forget(key);
+    const scope = kindKey === 'Namespace' ? CLUSTER_SCOPE : namespace;
+    const before = this.objects.get(key);
+    if (!subject) {
+      if (before) {
+        this.objects.delete(key);
+        this.keysByNamespace.get(namespace)?.delete(key);
+        this.dirty.add(scope);
+      }
+      return;
+    }
+    this.index.current = emptyReads();
+    const audited = judgeSubject(subject, key, { config: this.config, cluster: this.recordingView, index: this.index, handlers: this.handlers, now, netfenceNamespace: this.netfenceNamespace });
+    this.judged++;
+    this.remember(key, this.index.current);
+    this.index.current = emptyReads();
+    this.objects.set(key, audited);
+    let keys = this.keysByNamespace.get(namespace);
+    if (!keys) this.keysByNamespace.set(namespace, (keys = new Set()));
+    keys.add(key);
+    if (!before || JSON.stringify(before.results) !== JSON.stringify(audited.results) || JSON.stringify(before.defaultDeny) !== JSON.stringify(audited.defaultDeny)) this.dirty.add(scope);
+  }
+
+  private lookup(namespace: string, kindKey: string, name: string): AuditSubject | undefined {
+    const seen = this.seen.get(namespace);
+    if (!seen) return undefined;
+    switch (kindKey) {
+      case 'Namespace':
+        return namespaceSubject(seen.namespace);
+      case 'Pod': {
+        const p = findByName(seen.pods, name, (x) => x.name);
+        return p && podSubject(p);
+      }
+      case 'NetworkPolicy': {
+        const p = findByName(seen.policies, name, (x) => x.metadata.name);
+        return p && policySubject(p);
+      }
+      default: {
+        const w = findByName(seen.workloads, `${kindKey}|${name}`, (x) => `${workloadSubject(x).kindKey}|${x.name}`);
+        return w && workloadSubject(w);
+      }
+    }
+  }
+
+  private remember(key: string, reads: Reads): void {
+    this.readsOf.set(key, reads);
+    for (const ns of reads.policies) addTo(this.policyReaders, ns, key);
+    for (const ns of reads.pods) addTo(this.podReaders, ns, key);
+    for (const q of reads.podQueries) addTo(this.podQueriers, q.namespace, key);
+    for (const ns of reads.namespaces) addTo(this.namespaceReaders, ns, key);
+    if (reads.allNamespaces) this.allNamespaceReaders.add(key);
+  }
+
+  private forget(key: string): void {
+    const reads = this.readsOf.get(key);
+    if (!reads) return;
+    this.readsOf.delete(key);
+    for (const ns of reads.policies) this.policyReaders.get(ns)?.delete(key);
+    for (const ns of reads.pods) this.podReaders.get(ns)?.delete(key);
+    for (const q of reads.podQueries) this.podQueriers.get(q.namespace)?.delete(key);
+    for (const ns of reads.namespaces) this.namespaceReaders.get(ns)?.delete(key);
+    this.allNamespaceReaders.delete(key);
+  }
+
+  /** Report scopes (namespace names, CLUSTER_SCOPE) whose results changed since the last call. */
+  takeDirty(): string[] {
+    const out = [...this.dirty];
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Results of the objects of one namespace (the Namespace object itself is cluster-scoped). */
+  namespaceResults(namespace: string): AuditedObject[] {
+    const out: AuditedObject[] = [];
+    for (const key of this.keysByNamespace.get(namespace) ?? []) {
+      const o = this.objects.get(key);
+      if (o && o.subject.kindKey !== 'Namespace') out.push(o);
+    }
+    return out;
+  }
+
+  /** Results of the Namespace objects (the ClusterPolicyReport). */
+  clusterResults(): AuditedObject[] {
+    const out: AuditedObject[] = [];
+    for (const [name, keys] of this.keysByNamespace) {
+      const o = this.objects.get(subjectKey(name, 'Namespace', name));
+      if (o && keys.has(o.key)) out.push(o);
+    }
+    return out;
+  }
+
+  /** Every judged object. */
+  all(): IterableIterator<AuditedObject> {
+    return this.objects.values();
+  }
+
+  /** Namespaces that have judged objects. */
+  namespaceNames(): string[] {
+    return [...this.keysByNamespace].filter(([, keys]) => keys.size > 0).map(([name]) => name);
+  }
+
+  /** How many objects read what (for tests and the bench). */
+  readsOfKey(key: string): Reads | undefined {
+    return this.readsOf.get(key);
+  }
+}
+
+function namespaceChanged(a: NamespaceInfo, b: NamespaceInfo): boolean {
+  return !sameLabels(a.labels, b.labels) || !sameLabels(a.annotations, b.annotations) || Boolean(a.terminating) !== Boolean(b.terminating);
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}
+
+/** Names added, removed, or whose item differs. */
+function diffByName<T>(before: readonly T[], after: readonly T[], name: (x: T) => string, same: (a: T, b: T) => boolean): string[] {
+  const old = new Map(before.map((x) => [name(x), x]));
+  const out: string[] = [];
+  for (const x of after) {
+    const n = name(x);
+    const o = old.get(n);
+    old.delete(n);
+    if (!o || (o !== x && !same(o, x))) out.push(n);
+  }
+  out.push(...old.keys());
+  return out;
+}
+
+// Name lookups over a view's list, built once per list (lists are replaced when they change).
+const byNameCache = new WeakMap<readonly unknown[], Map<string, unknown>>();
+
+function findByName<T>(list: readonly T[], name: string, nameOf: (x: T) => string): T | undefined {
+  if (list.length < 16) return list.find((x) => nameOf(x) === name);
+  let m = byNameCache.get(list) as Map<string, T> | undefined;
+  if (!m) {
+    m = new Map(list.map((x) => [nameOf(x), x]));
+    byNameCache.set(list, m);
+  }
+  return m.get(name);
+}
+
+function addTo(map: Map<string, Set<string>>, k: string, v: string): void {
+  let s = map.get(k);
+  if (!s) map.set(k, (s = new Set()));
+  s.add(v);
+}
