@@ -5,7 +5,7 @@ import { runCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const F = 'test/fixtures/report';
-const BASE = ['report', '-f', `${F}/cluster.yaml`, '--config', `${F}/config.yaml`, '--decisions', `${F}/decisions.log`, '--now', '2026-11-22T00:00:00Z'];
+const BASE = ['report', '-f', `${F}/cluster.yaml`, '--config', `${F}/config.yaml`, '--decisions', `${F}/decisions.jsonl`, '--now', '2026-11-22T00:00:00Z'];
 
 describe('netfence report', () => {
   it('writes the same content as JSON, Markdown and one self-contained HTML file', () => {
