@@ -190,7 +190,7 @@ export class KubeClient {
     const count = (): void => {
       this.connections++;
     };
-    const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: options.maxSockets ?? 32, maxFreeSockets: 8, scheduling: 'lifo' as const };
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: options.maxSockets ?? 32, maxFreeSockets: options.maxSockets ?? 32, scheduling: 'lifo' as const };
     if (transport.server.protocol === 'http:') {
       this.agent = new CountingHttpAgent(agentOptions, count);
       this.requestFn = httpRequest;

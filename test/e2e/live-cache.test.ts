@@ -9,8 +9,8 @@ import { eventually, Replica } from './helpers.ts';
 import { spawnSync } from 'node:child_process';
 import { REPO } from '../helpers/cli.ts';
 
-// The live cache against a real kube-apiserver: decisions that depend on from, to and except
-// of NetworkPolicies the cache got from a LIST (present before netfence starts) and from a
+// The live cache against a real kube-apiserver: decisions that depend on from, to, except and
+// endPort of NetworkPolicies the cache got from a LIST (present before netfence starts) and from a
 // watch (created after), and watches that survive an API server restart without a relist.
 // Reviews are posted to netfence directly: what is under test is its cache, not the webhook
 // registration.
@@ -47,12 +47,30 @@ function np(ns: string, name: string, spec: Record<string, unknown>): Record<str
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec };
 }
 
+/**
+ * A namespace whose only question is endPort: default-deny, plus a policy selecting every pod
+ * that admits every source on TCP 1..endPort. Up to 65535 that is every port, so the namespace
+ * is no longer default-deny (requireDefaultDeny refuses its pods); up to 65534 it still is.
+ */
+function portsNamespace(ns: string, endPort: number): string {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ADOPTED } },
+    np(ns, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    np(ns, 'open-ports', { podSelector: {}, ingress: [{ ports: [{ protocol: 'TCP', port: 1, endPort }] }] }),
+  ]
+    .map((o) => stringify(o))
+    .join('---\n');
+}
+
 /** netfence's verdict on a data pod in the namespace. */
-async function dataPodVerdict(ns: string): Promise<{ allowed: boolean; message: string }> {
+const dataPodVerdict = (ns: string): Promise<{ allowed: boolean; message: string }> => podVerdict(ns, { tier: 'data' });
+
+/** netfence's verdict on a pod with these labels in the namespace. */
+async function podVerdict(ns: string, labels: Record<string, string>): Promise<{ allowed: boolean; message: string }> {
   const { Agent, request } = await import('undici');
   const dispatcher = new Agent({ connect: { ca: readFileSync(join(netfence.certDir, 'ca.crt')) } });
   try {
-    const body = review({ namespace: ns, name: 'db', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: ns, labels: { tier: 'data' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+    const body = review({ namespace: ns, name: 'db', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: ns, labels }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
     const res = await request(`https://127.0.0.1:${netfence.port}/validate`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const out = (await res.body.json()) as { response: { allowed: boolean; status?: { message?: string } } };
     return { allowed: out.response.allowed, message: out.response.status?.message ?? '' };
@@ -79,6 +97,8 @@ beforeAll(async () => {
   kubectl(['create', 'namespace', 'netfence-system']);
   // Present before netfence starts: loaded by the LIST.
   kubectl(['apply', '-f', '-'], fencedNamespace('listed'));
+  kubectl(['apply', '-f', '-'], portsNamespace('ports-listed', 65534));
+  kubectl(['apply', '-f', '-'], portsNamespace('ports-open-listed', 65535));
   // The control: a data pod open to every namespace is refused, so the verdicts below bite.
   kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'open', labels: ADOPTED } }));
   kubectl(['apply', '-f', '-'], stringify(np('open', 'data-from-everywhere', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ namespaceSelector: {} }] }] })));
@@ -112,6 +132,23 @@ describe('live cache against a real kube-apiserver', () => {
     kubectl(['apply', '-f', '-'], stringify(np('watched', 'data-from-no-ip', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] })));
     await eventually('data pod in watched refused without except', () => dataPodVerdict('watched'), (v) => !v.allowed, 15_000);
     expect((await dataPodVerdict('watched')).message).toContain('[data-no-ingress-from-anywhere]');
+  });
+
+  it('endPort of policies loaded by LIST and by watch decides default-deny', async () => {
+    const web = { app: 'web' };
+    // By LIST: TCP 1-65534 leaves the namespace default-deny; 1-65535 is every port.
+    expect(await podVerdict('ports-listed', web)).toEqual({ allowed: true, message: '' });
+    const open = await podVerdict('ports-open-listed', web);
+    expect(open.allowed).toBe(false);
+    expect(open.message).toContain('[require-default-deny]');
+    // By watch: the same namespace, then endPort moved up by one, then back.
+    kubectl(['apply', '-f', '-'], portsNamespace('ports-watched', 65534));
+    await eventually('pod in ports-watched allowed', () => podVerdict('ports-watched', web), (v) => v.allowed, 15_000);
+    kubectl(['apply', '-f', '-'], portsNamespace('ports-watched', 65535));
+    await eventually('pod in ports-watched refused at endPort 65535', () => podVerdict('ports-watched', web), (v) => !v.allowed, 15_000);
+    expect((await podVerdict('ports-watched', web)).message).toContain('[require-default-deny]');
+    kubectl(['apply', '-f', '-'], portsNamespace('ports-watched', 65534));
+    await eventually('pod in ports-watched allowed again', () => podVerdict('ports-watched', web), (v) => v.allowed, 15_000);
   });
 
   it('watches resume across an API server restart; a relist (only on 410) announces nothing that did not change', async () => {
