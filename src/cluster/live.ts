@@ -4,6 +4,7 @@ import { namespaceInfo, networkPolicyInfo, podInfo } from '../k8s/objects.ts';
 import { type KubeObject, type NamespaceInfo, type NetworkPolicy, type PodInfo } from '../k8s/types.ts';
 import { Reflector, type ListWatchClient, type ReflectorOptions, type ReflectorStore, type RestartReason } from './reflector.ts';
 import type { ClusterView } from './view.ts';
+import { liveWorkloadInfo, WORKLOAD_RESOURCES, type WorkloadInfo } from './workloads.ts';
 
 export interface LiveViewEvents {
   /** A namespace was added or changed (a relist announces only those that changed). */
@@ -104,16 +105,22 @@ export interface LiveViewOptions {
 }
 
 /**
- * The ClusterView over the live cluster: Namespaces, Pods and NetworkPolicies cached from
- * paginated lists and watches (plain JSON, reduced as they arrive to what decisions read: a pod
- * keeps its labels, container ports and IPs; a NetworkPolicy its whole spec and the metadata
- * the reconciler writes with). Decisions read the caches; nothing in the admission path calls
- * the API server.
+ * The ClusterView over the live cluster: Namespaces, Pods, NetworkPolicies and workloads
+ * (Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs) cached from paginated
+ * lists and watches (plain JSON, reduced as they arrive to what decisions read: a pod keeps its
+ * labels, container ports and IPs; a workload its pod template's labels and container ports; a
+ * NetworkPolicy its whole spec and the metadata the reconciler writes with). Decisions read the
+ * caches; nothing in the admission path calls the API server (workloads are read by the audit
+ * only).
  */
 export class LiveClusterView extends EventEmitter<LiveViewEvents> implements ClusterView {
   private readonly namespaceStore = new NamespacedStore<NamespaceInfo>();
   private readonly podStore = new NamespacedStore<PodInfo>();
   private readonly policyStore = new NamespacedStore<NetworkPolicy>();
+  /** One store per workload kind: each reflector's relist diffs against its own kind only. */
+  private readonly workloadStores = WORKLOAD_RESOURCES.map(() => new NamespacedStore<WorkloadInfo>());
+  /** A namespace's workloads of all kinds, rebuilt only when one kind's list changed. */
+  private readonly workloadLists = new Map<string, { parts: ReadonlyArray<readonly WorkloadInfo[]>; list: readonly WorkloadInfo[] }>();
   private readonly reflectors: Reflector[];
   private readonly server: string;
   private readonly staleAfterMs: number;
@@ -136,6 +143,10 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
       })),
       reflector('pods', '/api/v1/pods', storeOf(this.podStore, (obj) => podInfo(obj))),
       reflector('networkpolicies', '/apis/networking.k8s.io/v1/networkpolicies', storeOf(this.policyStore, networkPolicyInfo, (ns, name) => this.emit('networkpolicy', ns, name))),
+      ...WORKLOAD_RESOURCES.map(({ kind, resource, path }, i) => reflector(resource, path, storeOf(this.workloadStores[i]!, (obj) => liveWorkloadInfo(kind, obj), (ns) => {
+        // A namespace's last workload gone: forget its combined list (bounded by what exists).
+        if (this.workloadStores.every((s) => s.list(ns).length === 0)) this.workloadLists.delete(ns);
+      }))),
     ];
   }
 
@@ -163,6 +174,24 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
     return this.policyStore.list(namespace);
   }
 
+  /**
+   * The namespace's workloads of every kind. The same list until one of its kinds changes (the
+   * audit finds changes by list identity); a namespace without workloads gets the shared empty
+   * list and no cache entry, so the cache is bounded by the namespaces that have workloads.
+   */
+  workloads(namespace: string): readonly WorkloadInfo[] {
+    const parts = this.workloadStores.map((s) => s.list(namespace));
+    if (parts.every((p) => p.length === 0)) {
+      this.workloadLists.delete(namespace);
+      return NONE;
+    }
+    const cached = this.workloadLists.get(namespace);
+    if (cached && cached.parts.every((p, i) => p === parts[i])) return cached.list;
+    const list = Object.freeze(parts.flat());
+    this.workloadLists.set(namespace, { parts, list });
+    return list;
+  }
+
   /** One cached NetworkPolicy (with its resourceVersion), or undefined. */
   networkPolicy(namespace: string, name: string): NetworkPolicy | undefined {
     return this.policyStore.get(namespace, name);
@@ -185,6 +214,6 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
   }
 
   describe(): string {
-    return `live cluster ${this.server}: ${this.namespaceStore.size} namespaces, ${this.podStore.size} pods, ${this.policyStore.size} network policies`;
+    return `live cluster ${this.server}: ${this.namespaceStore.size} namespaces, ${this.podStore.size} pods, ${this.workloadStores.reduce((n, s) => n + s.size, 0)} workloads, ${this.policyStore.size} network policies`;
   }
 }

@@ -6,11 +6,17 @@ import type { NetworkPolicy } from '../k8s/types.ts';
 import { createLogger } from '../log.ts';
 import { LiveClusterView, type LiveViewOptions } from './live.ts';
 import { Reflector } from './reflector.ts';
+import { WORKLOAD_RESOURCES } from './workloads.ts';
 
 const NP = '/apis/networking.k8s.io/v1/networkpolicies';
 const NS = '/api/v1/namespaces';
 const PODS = '/api/v1/pods';
+const DEPLOYMENTS = '/apis/apps/v1/deployments';
+const CRONJOBS = '/apis/batch/v1/cronjobs';
 const logger = createLogger({ level: 'silent' });
+/** Every resource the live view watches: one watch each, one list each when nothing went wrong. */
+const RESOURCES = ['namespaces', 'pods', 'networkpolicies', ...WORKLOAD_RESOURCES.map((r) => r.resource)];
+const ONE_LIST_EACH = Object.fromEntries(RESOURCES.map((r) => [r, 1]));
 
 function policy(ns: string, name: string, cidr = '10.0.0.0/8'): NetworkPolicy {
   return {
@@ -100,14 +106,14 @@ describe('LiveClusterView', () => {
 
   it('resumes a watch that ended at its timeout from the last resourceVersion: no relist, no restart counted', async () => {
     const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }), { watchTimeoutSeconds: [1, 1] });
-    await until('watching', () => fake.openWatches === 3);
+    await until('watching', () => fake.openWatches === RESOURCES.length);
     fake.put(NS, { metadata: { name: 'b' } });
     await until('b seen', () => view.namespace('b') !== undefined);
     const rvOfB = fake.resourceVersion;
     await until('watching again', () => fake.requests(NS, 'watch').length === 2 && fake.requests(PODS, 'watch').length === 2, 3_000);
     expect(fake.requests(NS, 'watch')[1]!.get('resourceVersion')).toBe(rvOfB);
     expect(fake.requests(NS, 'list')).toHaveLength(1);
-    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(view.lists()).toEqual(ONE_LIST_EACH);
     expect(restarts).toEqual([]);
   });
 
@@ -125,24 +131,24 @@ describe('LiveClusterView', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(fake.requests(PODS, 'watch').length).toBeGreaterThanOrEqual(3);
-    expect(v.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(v.lists()).toEqual(ONE_LIST_EACH);
     expect(restarts).toEqual([]);
   });
 
   it('resumes a watch the API server closed early (a restart) from the last resourceVersion, without a relist', async () => {
     const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }));
-    await until('watching', () => fake.openWatches === 3);
+    await until('watching', () => fake.openWatches === RESOURCES.length);
     fake.endWatches();
     fake.put(NS, { metadata: { name: 'b' } });
     await until('b seen', () => view.namespace('b') !== undefined);
     expect(fake.requests(NS, 'watch')[1]!.get('resourceVersion')).toBe(fake.requests(NS, 'watch')[0]!.get('resourceVersion'));
-    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
-    expect(restarts.sort()).toEqual(['namespaces:closed', 'networkpolicies:closed', 'pods:closed']);
+    expect(view.lists()).toEqual(ONE_LIST_EACH);
+    expect(restarts.sort()).toEqual(RESOURCES.map((r) => `${r}:closed`).sort());
   });
 
   it('resumes a failed watch from the last resourceVersion after a backoff, and misses nothing', async () => {
     const { fake, view, restarts } = await startView((f) => f.put(NS, { metadata: { name: 'a' } }));
-    await until('watching', () => fake.openWatches === 3);
+    await until('watching', () => fake.openWatches === RESOURCES.length);
     // The API server goes away (connections cut, the next watches refused), and changes happen.
     fake.refuse.push({ match: (r) => r.url!.startsWith(`${NS}?`), status: 503 }, { match: (r) => r.url!.startsWith(`${NS}?`), status: 503 });
     fake.dropWatches();
@@ -160,7 +166,7 @@ describe('LiveClusterView', () => {
       f.put(NP, policy('a', 'change'));
       f.put(NP, policy('a', 'remove'));
     });
-    await until('watching', () => fake.openWatches === 3);
+    await until('watching', () => fake.openWatches === RESOURCES.length);
     expect(namespaceEvents.sort()).toEqual(['a', 'b', 'c']);
     namespaceEvents.length = 0;
     policyEvents.length = 0;
@@ -190,7 +196,42 @@ describe('LiveClusterView', () => {
     }, { watchTimeoutSeconds: [0, 0], graceMs: 50 });
     await until('silent restarts', () => restarts.filter((r) => r === 'pods:silent').length >= 2);
     fake.mute = false;
-    expect(view.lists()).toEqual({ namespaces: 1, pods: 1, networkpolicies: 1 });
+    expect(view.lists()).toEqual(ONE_LIST_EACH);
+  });
+
+  it('lists and watches the six workload kinds into workloads(), reduced to template labels and container ports', async () => {
+    const template = (tier: string, port: number) => ({
+      metadata: { labels: { tier, 'pod-template-hash': 'x' }, annotations: { big: 'y'.repeat(1000) } },
+      spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'E', value: 'v' }], ports: [{ containerPort: port, protocol: 'TCP', name: 'p' }] }] },
+    });
+    const { fake, view } = await startView((f) => {
+      // List items carry no kind, as the API server sends them.
+      for (let i = 0; i < 3; i++) f.put(DEPLOYMENTS, { metadata: { name: `d${i}`, namespace: 'a', annotations: { note: 'n' } }, spec: { replicas: 2, template: template('data', 5432) }, status: { replicas: 2 } });
+      f.put(CRONJOBS, { metadata: { name: 'nightly', namespace: 'a' }, spec: { schedule: '@daily', jobTemplate: { spec: { template: template('batch', 8080) } } } });
+    });
+    expect(fake.requests(DEPLOYMENTS, 'list').length).toBe(2); // 3 items, 2 per page
+    const listed = view.workloads('a');
+    expect(listed.map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['CronJob/nightly', 'Deployment/d0', 'Deployment/d1', 'Deployment/d2']);
+    const d0 = listed.find((w) => w.name === 'd0')!;
+    // Reduced: nothing but what the audit's rebuilt CREATE carries (no annotations, image, env, status).
+    expect(d0).toEqual({ kind: 'Deployment', namespace: 'a', name: 'd0', pod: { namespace: 'a', name: 'd0', labels: { tier: 'data', 'pod-template-hash': 'x' }, ports: [{ containerPort: 5432, protocol: 'TCP', name: 'p' }], ips: [] } });
+    expect(listed.find((w) => w.kind === 'CronJob')!.pod.labels).toEqual({ tier: 'batch', 'pod-template-hash': 'x' });
+    // Shared copies, as for pods: three Deployments with one template hold one label map.
+    expect(listed.find((w) => w.name === 'd1')!.pod.labels).toBe(d0.pod.labels);
+    expect(view.workloads('a')).toBe(listed);
+    expect(view.workloads('elsewhere')).toEqual([]);
+
+    await until('watching', () => fake.openWatches === RESOURCES.length);
+    fake.put('/apis/apps/v1/statefulsets', { kind: 'StatefulSet', metadata: { name: 'db', namespace: 'a' }, spec: { template: template('data', 5432) } });
+    await until('statefulset watched', () => view.workloads('a').length === 5);
+    const watched = view.workloads('a');
+    expect(watched).not.toBe(listed);
+    expect(watched.find((w) => w.kind === 'StatefulSet')).toMatchObject({ name: 'db', pod: { labels: { tier: 'data' } } });
+    fake.put(DEPLOYMENTS, { metadata: { name: 'd0', namespace: 'a' }, spec: { template: template('web', 80) } });
+    await until('relabelled', () => view.workloads('a').find((w) => w.name === 'd0')!.pod.labels.tier === 'web');
+    fake.delete(DEPLOYMENTS, 'a', 'd1');
+    await until('deleted', () => view.workloads('a').length === 4);
+    expect(view.describe()).toContain('4 workloads');
   });
 
   it('returns the same list until it changes, and a new one when it does', async () => {

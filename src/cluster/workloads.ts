@@ -1,4 +1,4 @@
-import { containerPortsOf } from '../k8s/objects.ts';
+import { containerPortsOf, internLabels, internPorts } from '../k8s/objects.ts';
 import { isObject, type KubeObject, type PodInfo } from '../k8s/types.ts';
 
 // Workloads as endpoints: a Deployment (StatefulSet, DaemonSet, ReplicaSet, Job, CronJob)
@@ -47,4 +47,31 @@ export function workloadInfo(object: KubeObject, fallbackNamespace = 'default'):
 /** `production/deployment/api`: how a workload is named on the command line and in answers. */
 export function workloadRef(w: WorkloadInfo): string {
   return `${w.namespace}/${w.kind.toLowerCase()}/${w.name}`;
+}
+
+/** Where the live view lists and watches each workload kind (the API groups served today). */
+export const WORKLOAD_RESOURCES: ReadonlyArray<{ kind: string; resource: string; path: string }> = [
+  { kind: 'Deployment', resource: 'deployments', path: '/apis/apps/v1/deployments' },
+  { kind: 'StatefulSet', resource: 'statefulsets', path: '/apis/apps/v1/statefulsets' },
+  { kind: 'DaemonSet', resource: 'daemonsets', path: '/apis/apps/v1/daemonsets' },
+  { kind: 'ReplicaSet', resource: 'replicasets', path: '/apis/apps/v1/replicasets' },
+  { kind: 'Job', resource: 'jobs', path: '/apis/batch/v1/jobs' },
+  { kind: 'CronJob', resource: 'cronjobs', path: '/apis/batch/v1/cronjobs' },
+];
+
+const NO_IPS: readonly string[] = Object.freeze([]);
+
+/**
+ * A listed or watched workload reduced to what the audit reads: its kind, namespace and name,
+ * the template's labels and container ports (shared copies, as for pods). List items carry no
+ * kind, hence the argument; an object without a template (not valid in apps/v1 or batch/v1)
+ * keeps none, so it is still judged, as a pod with no labels.
+ */
+export function liveWorkloadInfo(kind: string, object: KubeObject): WorkloadInfo {
+  const namespace = object.metadata?.namespace ?? '';
+  const name = object.metadata?.name ?? '';
+  const w = workloadInfo({ ...object, kind }, namespace);
+  const labels = internLabels(w ? { ...w.pod.labels } : {});
+  const ports = internPorts(w ? [...w.pod.ports] : []);
+  return { kind, namespace, name, pod: { namespace, name, labels, ports, ips: NO_IPS } };
 }

@@ -45,7 +45,7 @@ export function internLabels(labels: Record<string, string>): Readonly<Record<st
   return labelMaps.intern(key, Object.freeze(labels));
 }
 
-function internPorts(ports: ContainerPort[]): readonly ContainerPort[] {
+export function internPorts(ports: ContainerPort[]): readonly ContainerPort[] {
   if (ports.length === 0) return EMPTY_PORTS;
   let key = '';
   for (const p of ports) key += `${p.containerPort}/${p.protocol}/${p.name ?? ''},`;

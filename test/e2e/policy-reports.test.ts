@@ -86,6 +86,22 @@ describe('PolicyReports from the background audit', () => {
     expect(after!.results!.find((x) => x.resources[0]?.name === 'cron' && x.policy === 'require-default-deny')!.properties).toMatchObject({ exemption: 'legacy-short', exemptionStatus: 'expired' });
   }, 120_000);
 
+  it('a Deployment whose pods a rule would deny is judged from the watched workloads', async () => {
+    // vault opens tier data to every namespace; a tier-data Deployment there breaks
+    // data-no-ingress-from-anywhere (no controller runs here: the Deployment has no pods).
+    kubectlOk(['create', 'namespace', 'vault']);
+    const open = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'open-data', namespace: 'vault' }, spec: { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ namespaceSelector: {} }] }] } };
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'db', namespace: 'vault' },
+      spec: { selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db', tier: 'data' } }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', ports: [{ containerPort: 5432 }] }] } } },
+    };
+    kubectlOk(['apply', '-f', '-'], { input: [open, deployment].map((o) => stringify(o)).join('---\n') });
+    const r = await eventually('vault report: the Deployment fails', () => report('vault'), (x) => resultFor(x, 'Deployment', 'db', 'data-no-ingress-from-anywhere') === 'fail', 60_000);
+    expect(r!.results!.some((x) => x.resources[0]?.kind === 'Pod')).toBe(false);
+  }, 120_000);
+
   it('a report never exceeds its cap, with thousands of violating objects', async () => {
     const N = 2000;
     kubectlOk(['create', 'namespace', 'crowd']);
