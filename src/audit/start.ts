@@ -16,7 +16,7 @@ export function startAudit(o: { client: KubeClient; view: ClusterView; config: C
   const engine = new AuditEngine(o.view, o.config.current().config, { netfenceNamespace: o.netfenceNamespace });
   const controller = new AuditController({
     engine,
-    synced: () => o.view.synced(),
+    synced: () => o.view.synced() && (o.view.workloadsSynced?.() ?? true),
     config: () => o.config.current().config,
     leader: o.leader,
     writer: kubeReportWriter(o.client),

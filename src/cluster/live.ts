@@ -6,6 +6,9 @@ import { Reflector, type ListWatchClient, type ReflectorOptions, type ReflectorS
 import type { ClusterView } from './view.ts';
 import { liveWorkloadInfo, WORKLOAD_RESOURCES, type WorkloadInfo } from './workloads.ts';
 
+
+/** Namespaces, Pods, NetworkPolicies: the caches admission decisions read, first in the list. */
+const ADMISSION_CACHES = 3;
 export interface LiveViewEvents {
   /** A namespace was added or changed (a relist announces only those that changed). */
   namespace: [string];
@@ -137,6 +140,7 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
         store,
         onRestart: (reason) => options.onRestart?.(resource, reason),
       });
+    // The first ADMISSION_CACHES reflectors are the ones admission reads (see synced()).
     this.reflectors = [
       reflector('namespaces', '/api/v1/namespaces', storeOf(this.namespaceStore, namespaceInfo, (_ns, name) => {
         if (this.namespaceStore.get('', name)) this.emit('namespace', name);
@@ -208,9 +212,23 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
     return Object.fromEntries(this.reflectors.map((r) => [r.resource, r.lists]));
   }
 
+  /**
+   * Synced for admission: the Namespace, Pod and NetworkPolicy caches, the only ones decisions
+   * read. The workload caches feed the background audit alone, so a workload kind netfence
+   * cannot list (an older ClusterRole kept through an upgrade: 403) never makes a replica
+   * unready; it only holds the audit back (workloadsSynced), and the reflector logs the error.
+   */
   synced(): boolean {
-    const now = Date.now();
-    return this.reflectors.every((r) => r.synced && now - r.lastContact < this.staleAfterMs);
+    return this.reflectors.slice(0, ADMISSION_CACHES).every((r) => this.fresh(r));
+  }
+
+  /** The workload caches have listed, and are fresh: the audit judges workloads only then. */
+  workloadsSynced(): boolean {
+    return this.reflectors.slice(ADMISSION_CACHES).every((r) => this.fresh(r));
+  }
+
+  private fresh(r: Reflector): boolean {
+    return r.synced && Date.now() - r.lastContact < this.staleAfterMs;
   }
 
   describe(): string {

@@ -209,6 +209,8 @@ describe('LiveClusterView', () => {
       for (let i = 0; i < 3; i++) f.put(DEPLOYMENTS, { metadata: { name: `d${i}`, namespace: 'a', annotations: { note: 'n' } }, spec: { replicas: 2, template: template('data', 5432) }, status: { replicas: 2 } });
       f.put(CRONJOBS, { metadata: { name: 'nightly', namespace: 'a' }, spec: { schedule: '@daily', jobTemplate: { spec: { template: template('batch', 8080) } } } });
     });
+    // synced() covers what admission reads; the workloads have their own.
+    await until('workloads synced', () => view.workloadsSynced());
     expect(fake.requests(DEPLOYMENTS, 'list').length).toBe(2); // 3 items, 2 per page
     const listed = view.workloads('a');
     expect(listed.map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['CronJob/nightly', 'Deployment/d0', 'Deployment/d1', 'Deployment/d2']);
@@ -232,6 +234,16 @@ describe('LiveClusterView', () => {
     fake.delete(DEPLOYMENTS, 'a', 'd1');
     await until('deleted', () => view.workloads('a').length === 4);
     expect(view.describe()).toContain('4 workloads');
+  });
+
+  it('is synced for admission when a workload kind is forbidden (403); only the audit waits for workloads', async () => {
+    // An upgrade that kept an older ClusterRole: list/watch on cronjobs is refused, again and again.
+    const { view: v } = await startView((f) => {
+      for (let i = 0; i < 10_000; i++) f.refuse.push({ match: (req) => (req.url ?? '').includes('/cronjobs'), status: 403 });
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(v.synced()).toBe(true);
+    expect(v.workloadsSynced()).toBe(false);
   });
 
   it('returns the same list until it changes, and a new one when it does', async () => {

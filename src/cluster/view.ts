@@ -21,6 +21,11 @@ export interface ClusterView {
   // implementations return the same list until it changes, and a new one when it does.
   /** True once the view reflects the cluster (always true for a static view). */
   synced(): boolean;
+  /**
+   * True once the workloads reflect the cluster too; a view without it is synced as a whole.
+   * Readiness uses synced() only: admission never reads workloads.
+   */
+  workloadsSynced?(): boolean;
   /** One line for the start-up log: where the view comes from. */
   describe(): string;
 }
