@@ -298,7 +298,12 @@ export async function serve(args: string[]): Promise<number> {
   const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
-  const health = await HealthServer.start({ port: options.healthPort, host: options.host, report: () => readiness.report() }).catch(async (err: unknown) => {
+  const health = await HealthServer.start({
+    port: options.healthPort,
+    host: options.host,
+    report: () => readiness.report(),
+    onFailure: (reason) => logger.error({ event: 'health.failed', reason }, 'the health port stopped; probes will fail until the pod is restarted'),
+  }).catch(async (err: unknown) => {
     await app.close();
     throw err;
   });

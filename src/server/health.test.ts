@@ -76,6 +76,19 @@ describe('HealthServer (a real worker thread)', () => {
     }
   });
 
+  it('reports a worker that stops by itself, and not one closed on purpose', async () => {
+    const failures: string[] = [];
+    const options = { port: 0, host: '127.0.0.1', report: () => ({ ready: true, checks: {} }), onFailure: (reason: string) => failures.push(reason) };
+    const closed = await HealthServer.start(options);
+    await closed.close();
+    const killed = await HealthServer.start(options);
+    // Stands for a crash: the worker ends without close() being asked.
+    await (killed as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    for (let i = 0; i < 100 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(failures).toEqual(['exited with code 1']);
+    await expect(fetch(`http://127.0.0.1:${killed.address.port}/healthz`)).rejects.toThrow();
+  });
+
   it('rejects when the port is taken, naming it', async () => {
     const first = await HealthServer.start({ port: 0, host: '127.0.0.1', report: () => ({ ready: true, checks: {} }) });
     try {
