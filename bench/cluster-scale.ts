@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     t = performance.now();
     child = spawn(
       process.execPath,
-      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--host', '127.0.0.1'],
+      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--health-port', '0', '--host', '127.0.0.1'],
       { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
     );
     const pid = child.pid!;

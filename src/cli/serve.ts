@@ -26,6 +26,7 @@ import { webhookNamespaceSelector } from '../config/exclusions.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
+import { HealthServer } from '../server/health.ts';
 import { UsageError } from './usage.ts';
 
 /**
@@ -65,7 +66,12 @@ export interface ServeOptions {
   clientCA?: string;
   clientCAFile?: string;
   maxConnections?: number;
+  /** Plain-HTTP port of the probe server (`--health-port`), answered by a worker thread. */
+  healthPort: number;
 }
+
+/** The kubelet probes this port; see src/server/health.ts for why it is separate. */
+export const DEFAULT_HEALTH_PORT = 8081;
 
 /** `10s`, `2.5s`, `500ms` or a bare number of seconds; bounded so a typo cannot hang shutdown. */
 function parseShutdownDelay(flag: string, text: string, maxMs: number): number {
@@ -98,6 +104,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
       'shutdown-delay': { type: 'string', default: `${DEFAULT_SHUTDOWN_DELAY_MS / 1000}s` },
       'client-ca': { type: 'string' },
       'max-connections': { type: 'string' },
+      'health-port': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -116,6 +123,13 @@ export function parseServeArgs(args: string[]): ServeOptions {
   }
   // The CA is rotated when a third of its life is left; a serving certificate must fit in that.
   if (caValidityMs < 2 * servingValidityMs) throw new UsageError(`--ca-validity ${values['ca-validity']}: must be at least twice --serving-validity ${values['serving-validity']}`);
+  // With --port 0 (any free port: tests, local runs) the health port is any free one too, so
+  // that several servers on one host never contend for 8081.
+  const healthText = values['health-port'] ?? String(port === 0 ? 0 : DEFAULT_HEALTH_PORT);
+  const healthPort = /^\d{1,5}$/.test(healthText) ? Number(healthText) : NaN;
+  if (!(healthPort <= 65535) || (healthPort === port && port !== 0)) {
+    throw new UsageError(`--health-port ${healthText}: must be a port number between 0 and 65535, other than --port`);
+  }
   let maxConnections: number | undefined;
   if (values['max-connections'] !== undefined) {
     maxConnections = Number(values['max-connections']);
@@ -144,6 +158,7 @@ export function parseServeArgs(args: string[]): ServeOptions {
     shutdownDelayMs: parseShutdownDelay('--shutdown-delay', values['shutdown-delay'], 120_000),
     ...(clientCA !== undefined ? { clientCA, clientCAFile: values['client-ca'] } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    healthPort,
   };
 }
 
@@ -283,10 +298,20 @@ export async function serve(args: string[]): Promise<number> {
   const tierReport = new TierReport(config, cluster, logger, metrics.registry);
 
   await app.listen({ port: options.port, host: options.host });
+  const health = await HealthServer.start({
+    port: options.healthPort,
+    host: options.host,
+    report: () => readiness.report(),
+    onFailure: (reason) => logger.error({ event: 'health.failed', reason }, 'the health port stopped; probes will fail until the pod is restarted'),
+  }).catch(async (err: unknown) => {
+    await app.close();
+    throw err;
+  });
   logger.info(
     {
       event: 'server.started',
       address: app.server.address(),
+      healthAddress: health.address,
       configHash: loaded.hash,
       configSource: loaded.source,
       cluster: cluster.describe(),
@@ -306,6 +331,7 @@ export async function serve(args: string[]): Promise<number> {
       // 1. Drain: not ready, still accepting and answering, every response closing its
       //    connection, so clients reconnect (to another replica once endpoints are updated).
       beginDrain();
+      health.pushReadiness();
       logger.info({ event: 'server.stopping', signal, shutdownDelayMs: options.shutdownDelayMs }, 'stopping: not ready, draining connections');
       const deadline = setTimeout(() => {
         logger.error({ event: 'server.stop_timeout', timeoutMs: options.shutdownDelayMs + SHUTDOWN_FINISH_MS }, 'shutdown took too long; closing open connections');
@@ -325,7 +351,7 @@ export async function serve(args: string[]): Promise<number> {
       setTimeout(() => {
         logger.info({ event: 'server.closing' }, 'drain over: no longer accepting connections, finishing requests in flight');
         void live?.view.stop();
-        Promise.all([app.close(), leaderStopped, live?.audit.stop()]).then(
+        Promise.all([app.close(), leaderStopped, live?.audit.stop(), health.close()]).then(
           () => {
             clearTimeout(deadline);
             logger.info({ event: 'server.stopped' }, 'stopped');

@@ -102,7 +102,7 @@ export class Replica {
     const out = openSync(this.logFile, 'a');
     this.child = spawn(
       process.execPath,
-      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', kubeconfig, '--config', configFile, '--cert-dir', this.certDir, '--port', String(this.port), '--host', '127.0.0.1'],
+      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', kubeconfig, '--config', configFile, '--cert-dir', this.certDir, '--port', String(this.port), '--health-port', '0', '--host', '127.0.0.1'],
       { cwd: REPO, stdio: ['ignore', out, out], env: { ...process.env, POD_NAMESPACE: 'netfence-system', POD_NAME: this.name, NETFENCE_LOG_LEVEL: 'debug' } },
     );
     await eventually(`${this.name} started`, () => this.logs().some((l) => l.event === 'server.started'), (x) => x, 30_000);

@@ -110,7 +110,7 @@ class Replica {
     const out = openSync(this.logFile, 'a');
     this.child = spawn(
       process.execPath,
-      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', kubeconfig, '--config', configFile, '--cert-secret', SECRET, ...LIFETIMES, '--port', String(this.port), '--host', '127.0.0.1'],
+      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', kubeconfig, '--config', configFile, '--cert-secret', SECRET, ...LIFETIMES, '--port', String(this.port), '--health-port', '0', '--host', '127.0.0.1'],
       { cwd: REPO, stdio: ['ignore', out, out], env: { ...process.env, POD_NAMESPACE: NS, POD_NAME: this.name, NETFENCE_LOG_LEVEL: 'debug' } },
     );
   }
