@@ -93,10 +93,16 @@ describe('netfence serve: the health port', () => {
 
       let sentAt = Infinity;
       let decided = false;
-      let mainProbe: Promise<Answer> | undefined;
+      // The HTTPS port's /healthz, asked over and over while the review is in flight: one of
+      // them is bound to be waiting when the decision holds the event loop (a single probe could
+      // be answered between two chunks of the body, before the decision starts).
+      const mainProbes: Answer[] = [];
+      let mainLoop: Promise<void> | undefined;
       const decision = secure(s, 'POST', '/validate', body, () => {
         sentAt = performance.now();
-        mainProbe = secure(s, 'GET', '/healthz');
+        mainLoop = (async () => {
+          for (let i = 0; i < 2000 && !decided; i++) mainProbes.push(await secure(s, 'GET', '/healthz'));
+        })();
       }).finally(() => (decided = true));
       // Probe the health port over and over while the review is in flight (bounded).
       const probes: Answer[] = [];
@@ -106,7 +112,7 @@ describe('netfence serve: the health port', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       const answer = await decision;
-      const main = await mainProbe!;
+      await mainLoop;
       expect(answer.status).toBe(200);
       expect(answer.body).toContain(`"uid":"${uid}"`);
 
@@ -115,6 +121,7 @@ describe('netfence serve: the health port', () => {
       const latencies = during.map((p) => p.doneAt - p.startedAt).sort((a, b) => a - b);
       const slowest = latencies.at(-1) ?? Infinity;
       const median = latencies[Math.floor(latencies.length / 2)] ?? Infinity;
+      const main = mainProbes.reduce((a, b) => (b.doneAt - b.startedAt > a.doneAt - a.startedAt ? b : a));
       const mainMs = main.doneAt - main.startedAt;
       console.info(`decision ${decisionMs.toFixed(0)} ms; health port: ${during.length} probes answered meanwhile, median ${median.toFixed(1)} ms, slowest ${slowest.toFixed(1)} ms; HTTPS /healthz ${mainMs.toFixed(0)} ms`);
 
@@ -125,8 +132,8 @@ describe('netfence serve: the health port', () => {
       expect(during.every((p) => p.status === 200 && p.body.includes('"status":"ok"'))).toBe(true);
       expect(median).toBeLessThan(decisionMs / 5);
       expect(slowest).toBeLessThan(decisionMs / 2);
-      // The HTTPS port's /healthz, asked as the body was sent, is answered only once the
-      // event loop is free again: after most of the decision.
+      // The HTTPS port's /healthz that was in flight during the decision is answered only once
+      // the event loop is free again: after most of the decision.
       expect(main.status).toBe(200);
       expect(mainMs).toBeGreaterThan(decisionMs / 2);
       expect(mainMs).toBeGreaterThan(median * 5);

@@ -25,7 +25,7 @@ Namespaces the webhooks never see: the release namespace and the config's exclud
 */}}
 {{- define "netfence.namespaceSelector" -}}
 {{- $cfg := fromYaml (include "netfence.config" .) -}}
-{{- $excluded := $cfg.excludedNamespaces | default (list "kube-system" "kube-public" "kube-node-lease") -}}
+{{- $excluded := $cfg.excludedNamespaces | default (list "kube-system" "kube-public" "kube-node-lease" "cert-manager") -}}
 namespaceSelector:
   matchExpressions:
     - key: kubernetes.io/metadata.name
