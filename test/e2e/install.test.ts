@@ -330,6 +330,17 @@ describe('from the Helm chart', () => {
     await injectedAndArmed();
     for (const r of replicas) await eventually(`${r.name} ready (serves a certificate the injected caBundle verifies)`, () => r.ready(), (x) => x, 30_000);
     await webhooksAnswer('fenced');
+    // 'early' existed before netfence ran, with a pod and no default-deny: it is not adopted, so
+    // its pods keep being created, and the violation is recorded in audit mode, never denied.
+    expect(kubectlOk(['run', 'audited', '-n', 'early', '--image=registry.k8s.io/pause:3.10'])).toContain('pod/audited created');
+    const record = await eventually(
+      'the audit record of early/audited',
+      () => replicas.flatMap((r) => r.logs()).find((l) => l.event === 'admission.decision' && l.namespace === 'early' && l.name === 'audited'),
+      (x) => x !== undefined,
+      10_000,
+    );
+    expect(record!.decision).toBe('allow');
+    expect((record!.violations as Obj[]).map((v) => `${v.rule}:${v.mode}:${v.downgraded?.reason}`)).toContain('require-default-deny:audit:namespace-not-adopted');
   });
 
   it('two replicas: one Secret, one CA, every replica serves it, no conflict left unresolved', async () => {
