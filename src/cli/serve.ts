@@ -17,7 +17,7 @@ import { KubeClient } from '../kube/client.ts';
 import { loadTransport } from '../kube/config.ts';
 import { defaultHandlers } from '../admission/registry.ts';
 import { defaultServingNames } from '../certs/generate.ts';
-import { parseDuration, setUpCertificates } from '../certs/modes.ts';
+import { parseDuration, setUpCertificates, type CertificateOptions } from '../certs/modes.ts';
 import { loadClusterInput } from '../cluster/input.ts';
 import { StaticClusterView } from '../cluster/static.ts';
 import type { ClusterView } from '../cluster/view.ts';
@@ -45,21 +45,18 @@ export const DEFAULT_SHUTDOWN_DELAY_MS = 10_000;
  */
 const SHUTDOWN_FINISH_MS = 15_000;
 
-export interface ServeOptions {
+/**
+ * The flags of `serve`. The certificate flags are CertificateOptions' own (certDir, certSecret:
+ * self-managed certificates in that Secret, else files in certDir; webhook configuration,
+ * service, failure policy, validities); the namespace and serving names are derived.
+ */
+export interface ServeOptions extends Omit<CertificateOptions, 'namespace' | 'names'> {
   config?: string;
   port: number;
   host: string;
-  certDir: string;
   snapshots: string[];
   kubeconfig?: string;
   netfenceNamespace: string;
-  /** Self-managed certificates in this Secret; without it, files in certDir. */
-  certSecret?: string;
-  webhookConfiguration: string;
-  service: string;
-  failurePolicy: 'Fail' | 'Ignore';
-  caValidityMs: number;
-  servingValidityMs: number;
   /** Drain window after SIGTERM, in milliseconds. */
   shutdownDelayMs: number;
   /** PEM of the CA that verifies the API server's client certificate (`--client-ca`). */
