@@ -1,12 +1,25 @@
 import type { ClusterView } from '../cluster/view.ts';
 import { bareNamespace } from '../k8s/objects.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
-import { compilePolicy, type CompiledPolicy } from './policy.ts';
-import { CompiledSelector } from './selector.ts';
+import { compilePolicy, type CompiledPolicy, type SelectorSource } from './policy.ts';
+import { CompiledSelector, SelectorInterner } from './selector.ts';
 import type { LabelSelector } from '../k8s/types.ts';
 
 /** Pods of one namespace by label key, then value. */
 type LabelIndex = Map<string, Map<string, PodInfo[]>>;
+
+/**
+ * What a PolicyIndex compiles, keyed by the identity of the view's lists and objects: indexes
+ * over the same view may share one (serve's admission and background audit do), so that each
+ * policy of the cluster is compiled and kept once.
+ */
+export class CompiledCache {
+  readonly byList = new WeakMap<readonly NetworkPolicy[], CompiledPolicy[]>();
+  readonly byPolicy = new WeakMap<NetworkPolicy, CompiledPolicy>();
+  readonly labelIndexes = new WeakMap<readonly PodInfo[], LabelIndex>();
+  readonly selectors = new WeakMap<LabelSelector, CompiledSelector>();
+  readonly interner = new SelectorInterner();
+}
 
 /**
  * The cluster's policies compiled for evaluation, per namespace. Compiled forms are cached by
@@ -15,13 +28,18 @@ type LabelIndex = Map<string, Map<string, PodInfo[]>>;
  */
 export class PolicyIndex {
   readonly view: ClusterView;
-  private readonly byList = new WeakMap<readonly NetworkPolicy[], CompiledPolicy[]>();
-  private readonly byPolicy = new WeakMap<NetworkPolicy, CompiledPolicy>();
-  private readonly labelIndexes = new WeakMap<readonly PodInfo[], LabelIndex>();
-  private readonly selectors = new WeakMap<LabelSelector, CompiledSelector>();
+  private readonly byList: CompiledCache['byList'];
+  private readonly byPolicy: CompiledCache['byPolicy'];
+  private readonly labelIndexes: CompiledCache['labelIndexes'];
+  private readonly selectors: CompiledCache['selectors'];
+  private readonly interner: SelectorInterner;
+  /** Compiles a label selector, sharing equal ones with the cached policies. */
+  readonly compileSelector: SelectorSource;
 
-  constructor(view: ClusterView) {
+  constructor(view: ClusterView, cache: CompiledCache = new CompiledCache()) {
     this.view = view;
+    ({ byList: this.byList, byPolicy: this.byPolicy, labelIndexes: this.labelIndexes, selectors: this.selectors, interner: this.interner } = cache);
+    this.compileSelector = this.interner.compile;
   }
 
   policies(namespace: string): readonly CompiledPolicy[] {
@@ -41,7 +59,7 @@ export class PolicyIndex {
   private compile(policy: NetworkPolicy): CompiledPolicy {
     let compiled = this.byPolicy.get(policy);
     if (!compiled) {
-      compiled = compilePolicy(policy);
+      compiled = compilePolicy(policy, this.interner.compile);
       this.byPolicy.set(policy, compiled);
     }
     return compiled;

@@ -1,4 +1,4 @@
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyType, Protocol } from '../k8s/types.ts';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, PolicyType, Protocol } from '../k8s/types.ts';
 import { AddressSet, parseCidr, type Family } from './cidr.ts';
 import { CompiledSelector } from './selector.ts';
 
@@ -49,8 +49,8 @@ export interface CompiledPolicy {
   podSelector: CompiledSelector;
   /** The directions the policy affects, after policyTypes defaulting. */
   affects: Readonly<Record<PolicyType, boolean>>;
-  ingress: CompiledRule[];
-  egress: CompiledRule[];
+  readonly ingress: CompiledRule[];
+  readonly egress: CompiledRule[];
   /**
    * How podSelector relates to a tier, per tier selector (several rules ask): it selects the
    * whole tier, only pods of it (and can select some), or neither.
@@ -71,34 +71,66 @@ export function affectedDirections(spec: NetworkPolicy['spec']): Record<PolicyTy
 
 const EMPTY: Record<Family, AddressSet> = { 4: AddressSet.empty(4), 6: AddressSet.empty(6) };
 
-function compilePeer(peer: NetworkPolicyPeer, path: string): CompiledPeer {
-  if (peer.ipBlock) {
-    const block = peer.ipBlock;
-    let addresses: Record<Family, AddressSet> | undefined;
-    // Address sets are built on first use: most decisions never ask about addresses.
-    return {
-      path,
-      kind: 'ipBlock',
-      get addresses(): Record<Family, AddressSet> {
-        if (!addresses) {
-          const cidr = parseCidr(block.cidr);
-          addresses = { 4: EMPTY[4], 6: EMPTY[6] };
-          if (cidr) {
-            // Most ipBlocks have no except: one interval, no set arithmetic.
-            const whole = AddressSet.of(cidr.family, [[cidr.start, cidr.end]]);
-            const excepts = (block.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
-            addresses[cidr.family] = excepts.length === 0 ? whole : whole.subtract(AddressSet.fromCidrs(cidr.family, excepts));
-          }
-        }
-        return addresses;
-      },
-    };
+// What a compiled policy keeps is sized for clusters of tens of thousands of policies, each
+// compiled once and kept while it exists (the admission and audit caches): no closures or
+// accessor literals (which put an object in dictionary mode), field paths shared between
+// policies, and the directions object shared.
+
+/** Field paths, shared: `spec.ingress[0].from[1]` is the same string in every policy. */
+const PATHS = new Map<string, string>();
+const MAX_SHARED_PATHS = 4096;
+function sharedPath(path: string): string {
+  const shared = PATHS.get(path);
+  if (shared !== undefined) return shared;
+  if (PATHS.size < MAX_SHARED_PATHS) PATHS.set(path, path);
+  return path;
+}
+
+const DIRECTIONS: ReadonlyArray<Readonly<Record<PolicyType, boolean>>> = [
+  Object.freeze({ Ingress: false, Egress: false }),
+  Object.freeze({ Ingress: true, Egress: false }),
+  Object.freeze({ Ingress: false, Egress: true }),
+  Object.freeze({ Ingress: true, Egress: true }),
+];
+function sharedDirections(d: Record<PolicyType, boolean>): Readonly<Record<PolicyType, boolean>> {
+  return DIRECTIONS[(d.Ingress ? 1 : 0) + (d.Egress ? 2 : 0)]!;
+}
+
+/** An ipBlock peer; its address sets are built on first use (most decisions never ask). */
+class IpBlockPeer implements CompiledPeer {
+  readonly kind = 'ipBlock';
+  readonly path: string;
+  private readonly block: NonNullable<NetworkPolicyPeer['ipBlock']>;
+  private sets: Record<Family, AddressSet> | undefined;
+
+  constructor(block: NonNullable<NetworkPolicyPeer['ipBlock']>, path: string) {
+    this.block = block;
+    this.path = path;
   }
+
+  get addresses(): Record<Family, AddressSet> {
+    if (!this.sets) {
+      const cidr = parseCidr(this.block.cidr);
+      const addresses = { 4: EMPTY[4], 6: EMPTY[6] };
+      if (cidr) {
+        // Most ipBlocks have no except: one interval, no set arithmetic.
+        const whole = AddressSet.of(cidr.family, [[cidr.start, cidr.end]]);
+        const excepts = (this.block.except ?? []).map((e) => parseCidr(e)).filter((c) => c !== undefined);
+        addresses[cidr.family] = excepts.length === 0 ? whole : whole.subtract(AddressSet.fromCidrs(cidr.family, excepts));
+      }
+      this.sets = addresses;
+    }
+    return this.sets;
+  }
+}
+
+function compilePeer(peer: NetworkPolicyPeer, path: string, selectors: SelectorSource): CompiledPeer {
+  if (peer.ipBlock) return new IpBlockPeer(peer.ipBlock, path);
   return {
     path,
     kind: 'pods',
-    ...(peer.podSelector ? { podSelector: new CompiledSelector(peer.podSelector) } : {}),
-    ...(peer.namespaceSelector ? { namespaceSelector: new CompiledSelector(peer.namespaceSelector) } : {}),
+    ...(peer.podSelector ? { podSelector: selectors(peer.podSelector) } : {}),
+    ...(peer.namespaceSelector ? { namespaceSelector: selectors(peer.namespaceSelector) } : {}),
   };
 }
 
@@ -112,49 +144,71 @@ function compilePort(port: NetworkPolicyPort, path: string): CompiledPort {
 function compileRules(
   rules: ReadonlyArray<{ from?: NetworkPolicyPeer[]; to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] } | null> | undefined,
   direction: PolicyType,
+  selectors: SelectorSource,
 ): CompiledRule[] {
   const key = direction === 'Ingress' ? 'from' : 'to';
   const base = direction === 'Ingress' ? 'spec.ingress' : 'spec.egress';
   // Paths are built with plain templates: the keys are fixed identifiers, and this runs for
   // every NetworkPolicy review.
   return (rules ?? []).map((rule, index) => {
-    const path = `${base}[${index}]`;
+    const path = sharedPath(`${base}[${index}]`);
     const peers = rule?.[key] ?? [];
     const ports = rule?.ports ?? [];
     return {
       direction,
       index,
       path,
-      peersPath: rule?.[key] ? `${path}.${key}` : path,
+      peersPath: rule?.[key] ? sharedPath(`${path}.${key}`) : path,
       allPeers: peers.length === 0,
-      peers: peers.map((p, i) => compilePeer(p ?? {}, `${path}.${key}[${i}]`)),
+      peers: peers.map((p, i) => compilePeer(p ?? {}, sharedPath(`${path}.${key}[${i}]`), selectors)),
       allPorts: ports.length === 0,
-      portsPath: rule?.ports ? `${path}.ports` : path,
-      ports: ports.map((p, i) => compilePort(p ?? {}, `${path}.ports[${i}]`)),
+      portsPath: rule?.ports ? sharedPath(`${path}.ports`) : path,
+      ports: ports.map((p, i) => compilePort(p ?? {}, sharedPath(`${path}.ports[${i}]`))),
     };
   });
 }
 
-export function compilePolicy(policy: NetworkPolicy): CompiledPolicy {
-  const spec = policy.spec ?? { podSelector: {} };
-  let ingress: CompiledRule[] | undefined;
-  let egress: CompiledRule[] | undefined;
-  // Rules are compiled on first use: most reviews are settled by the podSelector alone (a
-  // policy that does not reach a tier is not judged by that tier's rules).
-  return {
-    policy,
-    name: policy.metadata.name,
-    namespace: policy.metadata.namespace,
-    podSelector: new CompiledSelector(spec.podSelector),
-    affects: affectedDirections(spec),
-    get ingress(): CompiledRule[] {
-      return (ingress ??= compileRules(spec.ingress, 'Ingress'));
-    },
-    get egress(): CompiledRule[] {
-      return (egress ??= compileRules(spec.egress, 'Egress'));
-    },
-    subsumesTier: new Map(),
-  };
+/** Compiles a label selector; a PolicyIndex passes one that shares equal selectors between policies. */
+export type SelectorSource = (selector: LabelSelector | undefined) => CompiledSelector;
+const fresh: SelectorSource = (selector) => new CompiledSelector(selector);
+
+/** Rules are compiled on first use: most reviews are settled by the podSelector alone. */
+class Compiled implements CompiledPolicy {
+  readonly policy: NetworkPolicy;
+  readonly name: string;
+  readonly namespace: string;
+  readonly podSelector: CompiledSelector;
+  readonly affects: Readonly<Record<PolicyType, boolean>>;
+  private readonly selectors: SelectorSource;
+  private ingressRules: CompiledRule[] | undefined;
+  private egressRules: CompiledRule[] | undefined;
+
+  constructor(policy: NetworkPolicy, selectors: SelectorSource) {
+    const spec = policy.spec ?? { podSelector: {} };
+    this.policy = policy;
+    this.name = policy.metadata.name;
+    this.namespace = policy.metadata.namespace;
+    this.selectors = selectors;
+    this.podSelector = selectors(spec.podSelector);
+    this.affects = sharedDirections(affectedDirections(spec));
+  }
+
+  get ingress(): CompiledRule[] {
+    return (this.ingressRules ??= compileRules(this.policy.spec?.ingress, 'Ingress', this.selectors));
+  }
+
+  get egress(): CompiledRule[] {
+    return (this.egressRules ??= compileRules(this.policy.spec?.egress, 'Egress', this.selectors));
+  }
+
+  /** Subsumption depends on the selectors only: remembered on the podSelector, shared by equal ones. */
+  get subsumesTier(): Map<unknown, 'whole' | 'within' | 'none'> {
+    return this.podSelector.tierRelations;
+  }
+}
+
+export function compilePolicy(policy: NetworkPolicy, selectors: SelectorSource = fresh): CompiledPolicy {
+  return new Compiled(policy, selectors);
 }
 
 export function rulesOf(policy: CompiledPolicy, direction: PolicyType): CompiledRule[] {

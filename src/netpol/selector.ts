@@ -22,6 +22,16 @@ export class CompiledSelector {
   readonly requirements: readonly Requirement[];
   /** `{}` selects everything. */
   readonly empty: boolean;
+  private relations: Map<unknown, 'whole' | 'within' | 'none'> | undefined;
+
+  /**
+   * How this selector, as a policy's podSelector, relates to each tier selector asked about
+   * (netpol/analysis.ts): it depends on the two selectors only, so it lives here, shared by
+   * every policy whose podSelector is this one.
+   */
+  get tierRelations(): Map<unknown, 'whole' | 'within' | 'none'> {
+    return (this.relations ??= new Map());
+  }
 
   constructor(selector: LabelSelector | undefined) {
     const reqs: Requirement[] = [];
@@ -57,6 +67,39 @@ export class CompiledSelector {
     }
     return true;
   }
+}
+
+/**
+ * Equal label selectors compiled once and shared while anything holds them: `{}` and
+ * `{tier: data}` are the podSelector of thousands of policies in a large cluster. An entry goes
+ * when its selector is collected, so the table is bounded by the selectors in use.
+ */
+export class SelectorInterner {
+  private readonly table = new Map<string, WeakRef<CompiledSelector>>();
+  private readonly registry = new FinalizationRegistry<string>((key) => {
+    if (this.table.get(key)?.deref() === undefined) this.table.delete(key);
+  });
+
+  readonly compile = (selector: LabelSelector | undefined): CompiledSelector => {
+    const key = selectorKey(selector);
+    const hit = this.table.get(key)?.deref();
+    if (hit) return hit;
+    const compiled = new CompiledSelector(selector);
+    this.table.set(key, new WeakRef(compiled));
+    this.registry.register(compiled, key);
+    return compiled;
+  };
+
+  /** Entries in the table (tests). */
+  get size(): number {
+    return this.table.size;
+  }
+}
+
+/** Equal for selectors that select the same by construction (matchLabels in any order). */
+function selectorKey(selector: LabelSelector | undefined): string {
+  const labels = Object.entries(selector?.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([labels, selector?.matchExpressions ?? []]);
 }
 
 export function compileSelector(selector: LabelSelector | undefined): CompiledSelector {

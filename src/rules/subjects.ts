@@ -52,8 +52,9 @@ export function policySubject(ctx: AdmissionContext): PolicySubject | undefined 
     namespace,
     name: request.name || policy?.metadata.name || old?.metadata.name || '',
     // Compiled directly, not through the index's cache: a request's object is never seen again.
-    ...(policy && request.operation !== 'DELETE' ? { policy: compilePolicy(policy) } : {}),
-    ...(old ? { old: compilePolicy(old) } : {}),
+    // Its selectors are shared with the cached policies' when equal (and so is what is known of them).
+    ...(policy && request.operation !== 'DELETE' ? { policy: compilePolicy(policy, ctx.index.compileSelector) } : {}),
+    ...(old ? { old: compilePolicy(old, ctx.index.compileSelector) } : {}),
   };
 }
 
