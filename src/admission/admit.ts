@@ -3,7 +3,7 @@ import type { ClusterView } from '../cluster/view.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { DECISION_EVENT, DECISION_SCHEMA, gvkString, type ClientIdentity, type DecisionLog, type DecisionRecord } from '../audit/decision-log.ts';
 import type { Metrics } from '../audit/metrics.ts';
-import { PolicyIndex } from '../netpol/index.ts';
+import { CompiledCache, PolicyIndex } from '../netpol/index.ts';
 import {
   emptyVerdict,
   isExcludedNamespace,
@@ -26,6 +26,8 @@ export interface AdmissionDeps {
   metrics: Metrics;
   netfenceNamespace: string;
   clock?: () => Date;
+  /** What decisions compile (policies, selectors), shared with other readers of the same view. */
+  compiled?: CompiledCache;
 }
 
 /**
@@ -57,7 +59,7 @@ export class Admission {
   constructor(deps: AdmissionDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? (() => new Date());
-    this.index = new PolicyIndex(deps.cluster);
+    this.index = new PolicyIndex(deps.cluster, deps.compiled);
   }
 
   review(endpoint: Endpoint, body: unknown, client: ClientIdentity = UNAUTHENTICATED): AdmissionOutcome {

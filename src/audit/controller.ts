@@ -34,29 +34,14 @@ export interface AuditControllerOptions {
 
 const DAY_MS = 86_400_000;
 
-/** The audit's gauges from its current results. */
+/** The audit's gauges: its counts, kept as objects are judged (a scrape walks no object). */
 export function auditGauges(engine: AuditEngine, config: NetfenceConfig, now: Date): AuditGauges {
-  const namespaces = { both: 0, ingress: 0, egress: 0, none: 0 };
-  const violations = new Map<string, { rule: string; mode: string; count: number }>();
-  for (const o of engine.all()) {
-    if (o.defaultDeny) {
-      const { Ingress, Egress } = o.defaultDeny;
-      namespaces[Ingress && Egress ? 'both' : Ingress ? 'ingress' : Egress ? 'egress' : 'none']++;
-    }
-    for (const r of o.results) {
-      if (r.result !== 'fail' && r.result !== 'warn') continue;
-      const key = `${r.rule}\0${r.mode}`;
-      const v = violations.get(key) ?? { rule: r.rule, mode: r.mode, count: 0 };
-      v.count++;
-      violations.set(key, v);
-    }
-  }
   const t = now.getTime();
   const exemptionsExpiringSoon = config.exemptions.filter((e) => {
     const at = e.expires ? Date.parse(e.expires) : NaN;
     return at > t && at - t <= 7 * DAY_MS;
   }).length;
-  return { namespaces, violations: [...violations.values()], exemptionsExpiringSoon };
+  return { ...engine.counts(), exemptionsExpiringSoon };
 }
 
 /**

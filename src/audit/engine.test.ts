@@ -196,6 +196,45 @@ describe('AuditEngine re-evaluation', () => {
       full.runAll(T0);
       const dump = (e: AuditEngine): unknown => [...e.all()].map((o) => [o.key, o.results, o.defaultDeny]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
       expect(dump(engine)).toEqual(dump(full));
+      // The gauges kept as objects are judged equal the counts over every object, and a full pass's.
+      expect(sortCounts(engine.counts())).toEqual(walkedCounts(engine));
+      expect(sortCounts(engine.counts())).toEqual(sortCounts(full.counts()));
     }
   });
+
+  it('shares a rule pass, and an all-pass list, between objects; results are never mutable', () => {
+    const { engine } = fresh();
+    const allPass = [...engine.all()].filter((o) => o.subject.kindKey === 'Pod' && o.results.every((r) => r.result === 'pass'));
+    expect(allPass.length).toBeGreaterThan(1);
+    // Pods judged by the same rules with nothing but passes hold one list.
+    expect(new Set(allPass.map((o) => o.results)).size).toBe(1);
+    const mixed = [...engine.all()].filter((o) => o.results.some((r) => r.result === 'pass') && o.results.some((r) => r.result !== 'pass'));
+    expect(mixed.length).toBeGreaterThan(0);
+    for (const o of [...allPass, ...mixed]) expect(Object.isFrozen(o.results)).toBe(true);
+    const passOf = (o: AuditedObject, rule: string) => o.results.find((r) => r.rule === rule && r.result === 'pass');
+    const rule = allPass[0]!.results[0]!.rule;
+    const holders = [...engine.all()].filter((o) => passOf(o, rule));
+    expect(new Set(holders.map((o) => passOf(o, rule))).size).toBe(1);
+  });
 });
+
+type Counts = ReturnType<AuditEngine['counts']>;
+function sortCounts(c: Counts): Counts {
+  return { namespaces: c.namespaces, violations: [...c.violations].sort((a, b) => `${a.rule}/${a.mode}`.localeCompare(`${b.rule}/${b.mode}`)) };
+}
+
+/** The gauges the slow way: every judged object walked. */
+function walkedCounts(e: AuditEngine): Counts {
+  const namespaces = { both: 0, ingress: 0, egress: 0, none: 0 };
+  const violations = new Map<string, { rule: string; mode: string; count: number }>();
+  for (const o of e.all()) {
+    if (o.defaultDeny) namespaces[o.defaultDeny.Ingress && o.defaultDeny.Egress ? 'both' : o.defaultDeny.Ingress ? 'ingress' : o.defaultDeny.Egress ? 'egress' : 'none']++;
+    for (const r of o.results) {
+      if (r.result !== 'fail' && r.result !== 'warn') continue;
+      const v = violations.get(`${r.rule}/${r.mode}`) ?? { rule: r.rule, mode: r.mode, count: 0 };
+      v.count++;
+      violations.set(`${r.rule}/${r.mode}`, v);
+    }
+  }
+  return sortCounts({ namespaces, violations: [...violations.values()] });
+}

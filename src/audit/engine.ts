@@ -5,8 +5,9 @@ import type { ClusterView } from '../cluster/view.ts';
 import type { WorkloadInfo } from '../cluster/workloads.ts';
 import type { NetfenceConfig } from '../config/types.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo } from '../k8s/types.ts';
-import { judgeSubject, type AuditedObject } from './judge.ts';
-import { emptyReads, RecordingIndex, type Reads } from './reads.ts';
+import type { CompiledCache } from '../netpol/index.ts';
+import { judgeSubject, type AuditedObject, type RuleResult } from './judge.ts';
+import { emptyReads, RecordingIndex, storeReads, type Reads, type StoredReads } from './reads.ts';
 import { namespaceSubject, parseKey, podSubject, policySubject, subjectKey, workloadSubject, type AuditSubject } from './subjects.ts';
 
 /** The ClusterPolicyReport's key among the reports the audit marks as changed. */
@@ -46,22 +47,33 @@ export class AuditEngine {
   private lastNow: number | undefined;
 
   // What each judged object read (forward), and who read what (reverse).
-  private readonly readsOf = new Map<string, Reads>();
+  private readonly readsOf = new Map<string, StoredReads>();
   private readonly policyReaders = new Map<string, Set<string>>();
   private readonly podReaders = new Map<string, Set<string>>();
   private readonly podQueriers = new Map<string, Set<string>>();
   private readonly namespaceReaders = new Map<string, Set<string>>();
   private readonly allNamespaceReaders = new Set<string>();
 
+  /**
+   * Results shared between objects: a rule's plain pass is the same result for every object it
+   * judges, and so is a list of nothing but passes (most objects of a healthy cluster). Bounded
+   * by the rules; emptied when the config changes.
+   */
+  private readonly passes = new Map<string, RuleResult>();
+  private readonly passLists = new Map<string, readonly RuleResult[]>();
+
+  /** The metrics' figures, kept as objects are judged: a scrape never walks every object. */
+  private readonly gauges = { namespaces: { both: 0, ingress: 0, egress: 0, none: 0 }, violations: new Map<string, { rule: string; mode: string; count: number }>() };
+
   /** Objects judged since construction (the bench and metrics read it). */
   judged = 0;
 
-  constructor(view: ClusterView, config: NetfenceConfig, options: { netfenceNamespace: string; handlers?: HandlerTable }) {
+  constructor(view: ClusterView, config: NetfenceConfig, options: { netfenceNamespace: string; handlers?: HandlerTable; compiled?: CompiledCache }) {
     this.view = view;
     this.config = config;
     this.netfenceNamespace = options.netfenceNamespace;
     this.handlers = options.handlers ?? defaultHandlers();
-    this.index = new RecordingIndex(view);
+    this.index = new RecordingIndex(view, options.compiled);
     // Rules read the view directly too (the enforcement scope reads a namespace's labels):
     // those reads are recorded like the index's.
     const reads = (): Reads => this.index.current;
@@ -79,6 +91,8 @@ export class AuditEngine {
   setConfig(config: NetfenceConfig): void {
     if (config === this.config) return;
     this.config = config;
+    this.passes.clear();
+    this.passLists.clear();
     this.markAll();
   }
 
@@ -243,6 +257,7 @@ export class AuditEngine {
     const before = this.objects.get(key);
     if (!subject) {
       if (before) {
+        this.count(before, -1);
         this.objects.delete(key);
         this.keysByNamespace.get(namespace)?.delete(key);
         this.dirty.add(scope);
@@ -254,11 +269,50 @@ export class AuditEngine {
     this.judged++;
     this.remember(key, this.index.current);
     this.index.current = emptyReads();
+    audited.results = this.share(audited.results);
+    if (before) this.count(before, -1);
+    this.count(audited, 1);
     this.objects.set(key, audited);
     let keys = this.keysByNamespace.get(namespace);
     if (!keys) this.keysByNamespace.set(namespace, (keys = new Set()));
     keys.add(key);
     if (!before || JSON.stringify(before.results) !== JSON.stringify(audited.results) || JSON.stringify(before.defaultDeny) !== JSON.stringify(audited.defaultDeny)) this.dirty.add(scope);
+  }
+
+  private share(results: readonly RuleResult[]): readonly RuleResult[] {
+    const plain = (r: RuleResult): boolean => r.result === 'pass' && Object.keys(r).length === 4;
+    const pass = (r: RuleResult): RuleResult => {
+      const k = `${r.rule}\0${r.type}\0${r.mode}`;
+      let shared = this.passes.get(k);
+      if (!shared) this.passes.set(k, (shared = Object.freeze({ rule: r.rule, type: r.type, mode: r.mode, result: 'pass' })));
+      return shared;
+    };
+    if (!results.every(plain)) return Object.freeze(results.map((r) => (plain(r) ? pass(r) : r)));
+    const k = results.map((r) => `${r.rule}\0${r.type}\0${r.mode}`).join('\n');
+    let list = this.passLists.get(k);
+    if (!list) this.passLists.set(k, (list = Object.freeze(results.map(pass))));
+    return list;
+  }
+
+  /** Adds (sign 1) or takes away (-1) one judged object's share of the gauges. */
+  private count(o: AuditedObject, sign: 1 | -1): void {
+    if (o.defaultDeny) {
+      const { Ingress, Egress } = o.defaultDeny;
+      this.gauges.namespaces[Ingress && Egress ? 'both' : Ingress ? 'ingress' : Egress ? 'egress' : 'none'] += sign;
+    }
+    for (const r of o.results) {
+      if (r.result !== 'fail' && r.result !== 'warn') continue;
+      const key = `${r.rule}\0${r.mode}`;
+      let v = this.gauges.violations.get(key);
+      if (!v) this.gauges.violations.set(key, (v = { rule: r.rule, mode: r.mode, count: 0 }));
+      v.count += sign;
+      if (v.count === 0) this.gauges.violations.delete(key);
+    }
+  }
+
+  /** Namespaces by default-deny state, and violations by rule and mode, over every judged object. */
+  counts(): { namespaces: { both: number; ingress: number; egress: number; none: number }; violations: Array<{ rule: string; mode: string; count: number }> } {
+    return { namespaces: { ...this.gauges.namespaces }, violations: [...this.gauges.violations.values()].map((v) => ({ ...v })) };
   }
 
   private lookup(namespace: string, kindKey: string, name: string): AuditSubject | undefined {
@@ -282,7 +336,8 @@ export class AuditEngine {
     }
   }
 
-  private remember(key: string, reads: Reads): void {
+  private remember(key: string, read: Reads): void {
+    const reads = storeReads(read);
     this.readsOf.set(key, reads);
     for (const ns of reads.policies) addTo(this.policyReaders, ns, key);
     for (const ns of reads.pods) addTo(this.podReaders, ns, key);
@@ -340,7 +395,7 @@ export class AuditEngine {
   }
 
   /** How many objects read what (for tests and the bench). */
-  readsOfKey(key: string): Reads | undefined {
+  readsOfKey(key: string): StoredReads | undefined {
     return this.readsOf.get(key);
   }
 }

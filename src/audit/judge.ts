@@ -31,7 +31,8 @@ export interface RuleResult {
 export interface AuditedObject {
   key: string;
   subject: Omit<AuditSubject, 'object'>;
-  results: RuleResult[];
+  /** Never mutated: lists and results are shared between objects (see AuditEngine). */
+  results: readonly RuleResult[];
   /** For Namespaces: whether it is default-deny, per direction (whatever the rules). */
   defaultDeny?: Record<PolicyType, boolean>;
 }

@@ -26,6 +26,7 @@ import { webhookNamespaceSelector } from '../config/exclusions.ts';
 import { ConfigStore } from '../config/store.ts';
 import { createLogger } from '../log.ts';
 import { buildApp } from '../server/app.ts';
+import { CompiledCache } from '../netpol/index.ts';
 import { HealthServer } from '../server/health.ts';
 import { UsageError } from './usage.ts';
 
@@ -189,7 +190,7 @@ interface LiveParts {
 /** The Lease that elects the one replica that writes baseline policies. */
 export const BASELINE_LEASE = 'netfence-baseline';
 
-async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient): Promise<LiveParts> {
+async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient, compiled: CompiledCache): Promise<LiveParts> {
   // One client, one connection pool, for everything netfence asks the API server: the live
   // view, the reconciler, its informers, Events, the Lease and the certificates. The rate limit
   // bounds how fast baselines are written (two writes per namespace by default): 200 new
@@ -233,7 +234,7 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   caches.onSynced = () => controller.enqueueAll();
   view.start();
   controller.start();
-  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace });
+  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace, compiled });
   leader.start();
   return { view, leader, controller, caches, client, audit };
 }
@@ -242,13 +243,13 @@ function wantsCluster(options: ServeOptions): boolean {
   return options.snapshots.length === 0 && !!(options.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST);
 }
 
-async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient | undefined): Promise<{ view: ClusterView; live?: LiveParts }> {
+async function clusterView(options: ServeOptions, logger: Logger, metrics: Metrics, config: ConfigStore, client: KubeClient | undefined, compiled: CompiledCache): Promise<{ view: ClusterView; live?: LiveParts }> {
   if (options.snapshots.length > 0) {
     // Validated like check and reach: a snapshot policy the API server would refuse is bad input.
     return { view: loadClusterInput(options.snapshots, `snapshot ${options.snapshots.join(', ')}`).view };
   }
   if (client) {
-    const live = await startLive(options, logger, metrics, config, client);
+    const live = await startLive(options, logger, metrics, config, client, compiled);
     return { view: live.view, live };
   }
   logger.warn(
@@ -275,7 +276,9 @@ export async function serve(args: string[]): Promise<number> {
   );
   const { certificate } = certs;
   const metrics = new Metrics();
-  const { view: cluster, live } = await clusterView(options, logger, metrics, config, client);
+  // Admission and the background audit read the same view: each policy is compiled and kept once.
+  const compiled = new CompiledCache();
+  const { view: cluster, live } = await clusterView(options, logger, metrics, config, client, compiled);
 
   const { app, beginDrain, readiness } = buildApp({
     logger,
@@ -284,6 +287,7 @@ export async function serve(args: string[]): Promise<number> {
     handlers: defaultHandlers(),
     certificate,
     metrics,
+    compiled,
     netfenceNamespace: options.netfenceNamespace,
     ...(options.clientCA !== undefined ? { clientCA: options.clientCA } : {}),
     ...(options.maxConnections !== undefined ? { limits: { maxConnections: options.maxConnections } } : {}),

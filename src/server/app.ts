@@ -11,6 +11,7 @@ import { Readiness } from './readiness.ts';
 import type { ServingCertificate } from './serving-cert.ts';
 import { clientIdentity } from './client-auth.ts';
 import { DEFAULT_LIMITS, limitsTlsOptions, secureContextOptions, type ServerLimits } from './limits.ts';
+import type { CompiledCache } from '../netpol/index.ts';
 
 /**
  * Body limit. etcd stores objects of up to about 1.5 MiB and the API server accepts requests
@@ -30,6 +31,8 @@ export interface AppOptions {
   readiness?: Readiness;
   netfenceNamespace?: string;
   clock?: () => Date;
+  /** What admission compiles, shared with the background audit over the same view. */
+  compiled?: CompiledCache;
   /** Timeouts and the connection cap; defaults in limits.ts. */
   limits?: Partial<ServerLimits>;
   /**
@@ -151,6 +154,7 @@ export function buildApp(options: AppOptions): NetfenceApp {
     metrics,
     netfenceNamespace: options.netfenceNamespace ?? 'netfence-system',
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.compiled ? { compiled: options.compiled } : {}),
   });
 
   // Only the API server may ask for decisions when a client CA is given; checked before the
