@@ -4,7 +4,7 @@ import type { ClusterView } from '../cluster/view.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { NetfenceConfig } from '../config/types.ts';
-import { emptyTierWarnings, rulesOfTier, tierPodCounts } from '../config/tiers.ts';
+import { emptyTierWarnings, rulesOfTier, TierCountMemo, tierPodCounts } from '../config/tiers.ts';
 
 /**
  * Reports tiers that select no pod of the cluster: a `config.tier_empty` warning at start, on
@@ -15,6 +15,7 @@ import { emptyTierWarnings, rulesOfTier, tierPodCounts } from '../config/tiers.t
 export class TierReport {
   private readonly timer: NodeJS.Timeout;
   private wasSynced = false;
+  private readonly memo = new TierCountMemo();
   private readonly onChange = (loaded: LoadedConfig): void => void this.report('config changed', loaded.config);
 
   private readonly config: ConfigStore;
@@ -34,7 +35,7 @@ export class TierReport {
       collect() {
         this.reset();
         if (!cluster.synced()) return;
-        for (const [tier, n] of Object.entries(tierPodCounts(self.config.current().config, cluster))) this.labels(tier).set(n);
+        for (const [tier, n] of Object.entries(tierPodCounts(self.config.current().config, cluster, [], self.memo))) this.labels(tier).set(n);
       },
     });
     config.on('change', this.onChange);

@@ -8,15 +8,46 @@ import type { NetfenceConfig } from './types.ts';
  * that differs from the config's (`app.kubernetes.io/component: database`, not `tier: data`):
  * every rule about it then judges nothing, silently. Linear in pods × tiers.
  */
-export function tierPodCounts(config: Pick<NetfenceConfig, 'tiers'>, view: Pick<ClusterView, 'namespaces' | 'pods'>, extraLabels: ReadonlyArray<Readonly<Record<string, string>>> = []): Record<string, number> {
+export function tierPodCounts(
+  config: Pick<NetfenceConfig, 'tiers'>,
+  view: Pick<ClusterView, 'namespaces' | 'pods'>,
+  extraLabels: ReadonlyArray<Readonly<Record<string, string>>> = [],
+  memo?: TierCountMemo,
+): Record<string, number> {
   const tiers = Object.entries(config.tiers).map(([name, selector]) => ({ name, selector: compileSelector(selector) }));
-  const counts: Record<string, number> = Object.fromEntries(tiers.map((t) => [t.name, 0]));
-  const count = (labels: Readonly<Record<string, string>>): void => {
-    for (const t of tiers) if (t.selector.matches(labels)) counts[t.name]! += 1;
+  const counts = new Array<number>(tiers.length).fill(0);
+  const count = (labels: Readonly<Record<string, string>>, into: number[]): void => {
+    for (let i = 0; i < tiers.length; i++) if (tiers[i]!.selector.matches(labels)) into[i]! += 1;
   };
-  for (const ns of view.namespaces()) for (const pod of view.pods(ns.name)) count(pod.labels);
-  for (const labels of extraLabels) count(labels);
-  return counts;
+  // A namespace's counts are remembered with its pod list (views replace a list when it
+  // changes): a metrics scrape then counts only the namespaces whose pods changed.
+  const byList = memo?.forTiers(config.tiers);
+  for (const ns of view.namespaces()) {
+    const pods = view.pods(ns.name);
+    let mine = byList?.get(pods);
+    if (!mine) {
+      mine = new Array<number>(tiers.length).fill(0);
+      for (const pod of pods) count(pod.labels, mine);
+      byList?.set(pods, mine);
+    }
+    for (let i = 0; i < tiers.length; i++) counts[i]! += mine[i]!;
+  }
+  for (const labels of extraLabels) count(labels, counts);
+  return Object.fromEntries(tiers.map((t, i) => [t.name, counts[i]!]));
+}
+
+/** Per-namespace tier counts kept between calls, for the tiers of one config at a time. */
+export class TierCountMemo {
+  private tiers: unknown;
+  private byList = new WeakMap<readonly unknown[], number[]>();
+
+  forTiers(tiers: unknown): WeakMap<readonly unknown[], number[]> {
+    if (tiers !== this.tiers) {
+      this.tiers = tiers;
+      this.byList = new WeakMap();
+    }
+    return this.byList;
+  }
 }
 
 /** The rules that name a tier, for saying what an empty tier makes ineffective. */
