@@ -104,7 +104,7 @@ export interface LiveViewOptions {
   /** The API server's address, for describe(). */
   server?: string;
   /** Passed to every reflector (page size, watch timeouts, backoff). */
-  reflector?: Pick<ReflectorOptions, 'pageSize' | 'targetPageBytes' | 'watchTimeoutSeconds' | 'graceMs' | 'minBackoffMs' | 'maxBackoffMs'>;
+  reflector?: Pick<ReflectorOptions, 'pageSize' | 'targetPageBytes' | 'watchTimeoutSeconds' | 'graceMs' | 'minBackoffMs' | 'maxBackoffMs' | 'refusedRetryMs'>;
 }
 
 /**

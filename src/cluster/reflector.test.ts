@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../../test/helpers/fake-api-server.ts';
 import { FakeKube } from '../../test/helpers/fake-kube.ts';
-import { KubeClient } from '../kube/client.ts';
+import { KubeApiError, KubeClient } from '../kube/client.ts';
 import type { NetworkPolicy } from '../k8s/types.ts';
 import { createLogger } from '../log.ts';
 import { LiveClusterView, type LiveViewOptions } from './live.ts';
@@ -282,6 +282,7 @@ describe('Reflector', () => {
         store: { versionOf: () => undefined, upsert: () => undefined, remove: () => undefined, keys: () => [] },
         minBackoffMs: 5,
         maxBackoffMs: 10,
+        refusedRetryMs: 10,
         onRestart: (reason) => restarts.push(reason),
       },
     );
@@ -296,5 +297,63 @@ describe('Reflector', () => {
     expect(heard).toBeGreaterThan(0);
     expect(reflector.lastContact).toBe(heard);
     expect(reflector.lists).toBe(1);
+  });
+
+  it('finds a restarted API server within about refusedRetryMs however long it was down, and resumes from its resourceVersion', async () => {
+    const refusing = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig('http://127.0.0.1:1'), { qps: 0 });
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } });
+    // Down for 1.5 s, then answering 503 twice while it starts, then serving.
+    const upAt = Date.now() + 1_500;
+    let starting = 2;
+    let listed = 0;
+    const accepted: Array<{ at: number; resourceVersion: string | undefined }> = [];
+    const reflector = new Reflector(
+      {
+        listPages: async (_path, _options, onPage) => {
+          listed++;
+          await onPage({ items: [], resourceVersion: '7' });
+          return { resourceVersion: '7', pages: 1, items: 0 };
+        },
+        watch: async (path, options, onEvent) => {
+          // A real refused connection: nothing listens on port 1.
+          if (Date.now() < upAt) return refusing.watch(path, options, onEvent);
+          if (starting-- > 0) throw new KubeApiError(503, 'ServiceUnavailable', 'starting');
+          options.onOpen?.();
+          accepted.push({ at: Date.now(), resourceVersion: options.resourceVersion });
+          await new Promise<void>((resolve) => options.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        },
+      },
+      log,
+      {
+        resource: 'pods',
+        path: PODS,
+        store: { versionOf: () => undefined, upsert: () => undefined, remove: () => undefined, keys: () => [] },
+        minBackoffMs: 20,
+        maxBackoffMs: 10_000,
+        refusedRetryMs: 40,
+      },
+    );
+    reflector.start();
+    await until('watch accepted', () => accepted.length > 0);
+    await reflector.stop();
+    const restarts = lines.filter((l) => l.event === 'cluster.watch_restart');
+    const refused = restarts.filter((l) => String(l.err).includes('ECONNREFUSED'));
+    // Retried every 20-60 ms throughout the outage: never doubled into a long blind wait…
+    expect(refused.length).toBeGreaterThan(10);
+    for (const l of refused) expect(l.delayMs as number).toBeLessThanOrEqual(60);
+    // …and answered errors back off from the start, as if nothing had been refused.
+    const answered = restarts.filter((l) => l.err === 'starting').map((l) => l.delayMs as number);
+    expect(answered).toHaveLength(2);
+    expect(answered[0]).toBeLessThanOrEqual(30);
+    expect(answered[1]).toBeLessThanOrEqual(60);
+    expect(accepted[0]!.at - upAt).toBeLessThan(500);
+    // Resumed from the list's resourceVersion, listed once, and said so once.
+    expect(accepted[0]!.resourceVersion).toBe('7');
+    expect(listed).toBe(1);
+    expect(lines.filter((l) => l.event === 'cluster.watch_resumed')).toEqual([
+      expect.objectContaining({ resource: 'pods', resourceVersion: '7', reason: 'error', restarts: refused.length + 2, lists: 0 }),
+    ]);
+    expect(restarts.every((l) => l.resourceVersion === '7' && l.relist === false)).toBe(true);
   });
 });

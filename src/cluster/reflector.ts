@@ -46,6 +46,12 @@ export interface ReflectorOptions {
   /** Backoff after failures: doubles from min to max, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A refused connection (nothing listening: an API server restarting) is retried after about
+   * this long, without doubling: the attempt costs the API server nothing, and a backoff grown
+   * through a long outage would leave the cache stale for as long again once it is back.
+   */
+  refusedRetryMs?: number;
   onRestart?(reason: RestartReason): void;
   /** Called when a list has been applied (the first one: the cache is synced). */
   onList?(stats: { items: number; pages: number; changed: number; removed: number; ms: number }): void;
@@ -65,6 +71,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  *   last resourceVersion: no list, no backoff.
  * - A watch that fails (connection refused or dropped, an error event) is resumed from the last
  *   resourceVersion after a backoff with jitter: a restarted API server replays what was missed.
+ *   A refused connection is retried about every refusedRetryMs instead, however long the outage:
+ *   the watch is back within about that long of the API server.
  * - Only a 410 Gone (the resourceVersion is too old to resume from) makes it list again; a relist
  *   is diffed against the cache by resourceVersion, so unchanged objects are not announced again.
  * - A list, an event, a bookmark or a watch being accepted counts as contact, for staleness.
@@ -77,9 +85,13 @@ export class Reflector {
   private abort: AbortController | undefined;
   private stopped = true;
   private failures = 0;
+  /** Failures that doubled the backoff (refused connections do not). */
+  private backoffSteps = 0;
   private expiredInARow = 0;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** The first restart of the current run of them (until a watch is accepted again), for the log. */
+  private down: { reason: RestartReason; since: number; restarts: number; lists: number } | undefined;
 
   /** True once a list has been applied. */
   synced = false;
@@ -93,7 +105,7 @@ export class Reflector {
   }
 
   constructor(client: ListWatchClient, logger: Logger, options: ReflectorOptions) {
-    this.o = { pageSize: 500, targetPageBytes: 512 * 1024, watchTimeoutSeconds: [240, 290], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.o = { pageSize: 500, targetPageBytes: 512 * 1024, watchTimeoutSeconds: [240, 290], graceMs: 60_000, minBackoffMs: 500, maxBackoffMs: 30_000, refusedRetryMs: 1_000, ...options };
     this.client = client;
     this.logger = logger;
   }
@@ -136,23 +148,34 @@ export class Reflector {
       this.expiredInARow = reason === 'expired' ? this.expiredInARow + 1 : 0;
       const delay =
         reason === 'error' || reason === 'closed'
-          ? this.backoff()
+          ? this.backoff(err)
           : reason === 'expired'
             ? jitter(Math.min(this.o.minBackoffMs * 2 ** (this.expiredInARow - 1), this.o.maxBackoffMs))
             : 0;
+      this.down ??= { reason, since: Date.now(), restarts: 0, lists: this.lists };
+      this.down.restarts++;
       const level = reason === 'error' ? (this.failures > 1 ? 'debug' : 'warn') : 'info';
       this.logger[level](
-        { event: 'cluster.watch_restart', resource: this.o.resource, reason, relist: needsList, delayMs: delay, attempt: this.failures, err: err instanceof Error ? err.message : err },
+        { event: 'cluster.watch_restart', resource: this.o.resource, reason, relist: needsList, resourceVersion: this.resourceVersion, delayMs: delay, attempt: this.failures, err: err instanceof Error ? err.message : err },
         `restarting the ${this.o.resource} watch (${reason})`,
       );
       if (delay > 0) await this.pause(delay);
     }
   }
 
-  /** Doubles from min to max per consecutive failure, with jitter. */
-  private backoff(): number {
+  /** Doubles from min to max per consecutive failure, with jitter; refusedRetryMs when refused. */
+  private backoff(err: unknown): number {
     this.failures++;
-    return jitter(Math.min(this.o.minBackoffMs * 2 ** (this.failures - 1), this.o.maxBackoffMs));
+    if (err instanceof KubeApiError && err.code === 'ECONNREFUSED') return jitter(this.o.refusedRetryMs);
+    this.backoffSteps++;
+    return jitter(Math.min(this.o.minBackoffMs * 2 ** (this.backoffSteps - 1), this.o.maxBackoffMs));
+  }
+
+  /** Contact that proves the API server is serving: the next failure backs off from the start. */
+  private healthy(): void {
+    this.failures = 0;
+    this.backoffSteps = 0;
+    this.expiredInARow = 0;
   }
 
   private pause(ms: number): Promise<void> {
@@ -190,7 +213,9 @@ export class Reflector {
     this.resourceVersion = result.resourceVersion;
     this.synced = true;
     this.lists++;
+    // Not expiredInARow: a 410 right after this list must still back off (see run()).
     this.failures = 0;
+    this.backoffSteps = 0;
     this.lastContact = Date.now();
     const stats = { items: result.items, pages: result.pages, changed, removed: gone.length, ms: Math.round(performance.now() - started) };
     this.logger.info({ event: 'cluster.listed', resource: this.o.resource, ...stats }, `listed ${result.items} ${this.o.resource}`);
@@ -220,7 +245,7 @@ export class Reflector {
     try {
       await this.client.watch(
         this.o.path,
-        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, signal: abort.signal, onOpen: () => (this.lastContact = Date.now()) },
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, signal: abort.signal, onOpen: () => this.opened() },
         (event) => {
           if (outcome) return;
           events++;
@@ -250,11 +275,22 @@ export class Reflector {
     // resumed after a backoff so that a server that closes every watch at once is not hammered.
     const lasted = Date.now() - opened;
     if (lasted < timeoutSeconds * 900 && events === 0) return 'closed';
-    this.failures = 0;
-    this.expiredInARow = 0;
+    this.healthy();
     this.lastContact = Date.now();
     this.logger.debug({ event: 'cluster.watch_ended', resource: this.o.resource, seconds: Math.round(lasted / 1000), events }, 'watch ended; resuming');
     return undefined;
+  }
+
+  /** A watch accepted: contact; after restarts, says once from which resourceVersion it resumed. */
+  private opened(): void {
+    this.lastContact = Date.now();
+    const down = this.down;
+    if (!down) return;
+    this.down = undefined;
+    this.logger.info(
+      { event: 'cluster.watch_resumed', resource: this.o.resource, resourceVersion: this.resourceVersion, reason: down.reason, restarts: down.restarts, lists: this.lists - down.lists, ms: this.lastContact - down.since },
+      `resumed the ${this.o.resource} watch from resourceVersion ${this.resourceVersion}`,
+    );
   }
 
   /** Applies one event; returns a restart reason when the event ends the watch. */
@@ -280,8 +316,7 @@ export class Reflector {
       default:
         return undefined;
     }
-    this.failures = 0;
-    this.expiredInARow = 0;
+    this.healthy();
     const rv = object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     return undefined;

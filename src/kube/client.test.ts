@@ -164,10 +164,12 @@ describe('KubeClient', () => {
     expect(dropped).toMatchObject({ reason: 'ConnectionError' });
   });
 
-  it('reports a refused connection as a KubeApiError without status', async () => {
+  it('reports a refused connection as a KubeApiError without status, with the socket error code', async () => {
     const client = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig('http://127.0.0.1:1'), { qps: 0 });
     const err = await client.get('/api/v1/namespaces').catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 0, reason: 'ConnectionError' });
+    expect(err).toMatchObject({ status: 0, reason: 'ConnectionError', code: 'ECONNREFUSED' });
+    const watched = await client.watch('/api/v1/namespaces', {}, () => undefined).catch((e: unknown) => e);
+    expect(watched).toMatchObject({ status: 0, reason: 'ConnectionError', code: 'ECONNREFUSED' });
   });
 
   it('builds queries without undefined values', () => {

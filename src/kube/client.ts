@@ -39,13 +39,16 @@ export class KubeApiError extends Error {
   readonly reason: string;
   /** The Status object the API server sent, when it sent one. */
   readonly body: unknown;
+  /** The socket error when the connection failed (ECONNREFUSED: nothing listening). */
+  readonly code: string | undefined;
 
-  constructor(status: number, reason: string, message: string, body?: unknown) {
+  constructor(status: number, reason: string, message: string, body?: unknown, code?: string) {
     super(message);
     this.name = 'KubeApiError';
     this.status = status;
     this.reason = reason;
     this.body = body;
+    this.code = code;
   }
 }
 
@@ -451,7 +454,7 @@ export class KubeClient {
         if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !response) reject(new StaleSocket());
         else if (err instanceof KubeApiError) reject(err);
         else if (signal?.aborted) reject(new KubeApiError(0, 'Aborted', `${method} ${path}: aborted`));
-        else reject(new KubeApiError(0, 'ConnectionError', `${method} ${path}: ${err.message}`));
+        else reject(new KubeApiError(0, 'ConnectionError', `${method} ${path}: ${err.message}`, undefined, (err as NodeJS.ErrnoException).code));
       });
       req.on('close', () => {
         if (!response) reject(new KubeApiError(0, signal?.aborted ? 'Aborted' : 'ConnectionError', `${method} ${path}: closed before an answer`));

@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { review } from '../helpers/server.ts';
 import { freePort, startControlPlane, type ControlPlane } from './cluster/control-plane.ts';
 import { eventually, Replica } from './helpers.ts';
+import { ADOPTED, fencedNamespace, metric as metricOf, np, podVerdict as verdictOf } from './live-helpers.ts';
 import { spawnSync } from 'node:child_process';
 import { REPO } from '../helpers/cli.ts';
 
 // The live cache against a real kube-apiserver: decisions that depend on from, to, except and
 // endPort of NetworkPolicies the cache got from a LIST (present before netfence starts) and from a
-// watch (created after), and watches that survive an API server restart without a relist.
+// watch (created after), and watches across an API server restart (its watch cache answers the
+// old resourceVersion 410: a relist that announces nothing unchanged; resumption without a relist
+// is watch-resume.test.ts).
 // Reviews are posted to netfence directly: what is under test is its cache, not the webhook
 // registration.
 
@@ -23,28 +25,6 @@ function kubectl(args: string[], input = ''): string {
   const r = spawnSync('kubectl', ['--kubeconfig', plane.kubeconfig, ...args], { cwd: REPO, encoding: 'utf8', input, timeout: 60_000 });
   if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-const ADOPTED = { 'netfence.io/baseline': 'enabled' };
-
-/** A namespace whose data pods are reachable only from logic pods, from no IP, and reach only 10.0.0.0/8. */
-function fencedNamespace(ns: string): string {
-  const objects = [
-    // Adopted (the baseline label): only adopted namespaces are enforced (src/rules/scope.ts).
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: ADOPTED } },
-    np(ns, 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
-    // from: without it, the rule admits every source.
-    np(ns, 'data-from-logic', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ podSelector: { matchLabels: { tier: 'logic' } } }], ports: [{ protocol: 'TCP', port: 6379 }] }] }),
-    // except: without it, 0.0.0.0/0 is anywhere.
-    np(ns, 'data-from-no-ip', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/1', '128.0.0.0/1'] } }] }] }),
-    // to: without it, the rule reaches every destination, the internet included.
-    np(ns, 'data-to-private', { podSelector: { matchLabels: { tier: 'data' } }, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ protocol: 'TCP', port: 5000, endPort: 5100 }] }] }),
-  ];
-  return objects.map((o) => stringify(o)).join('---\n');
-}
-
-function np(ns: string, name: string, spec: Record<string, unknown>): Record<string, unknown> {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec };
 }
 
 /**
@@ -66,29 +46,9 @@ function portsNamespace(ns: string, endPort: number): string {
 const dataPodVerdict = (ns: string): Promise<{ allowed: boolean; message: string }> => podVerdict(ns, { tier: 'data' });
 
 /** netfence's verdict on a pod with these labels in the namespace. */
-async function podVerdict(ns: string, labels: Record<string, string>): Promise<{ allowed: boolean; message: string }> {
-  const { Agent, request } = await import('undici');
-  const dispatcher = new Agent({ connect: { ca: readFileSync(join(netfence.certDir, 'ca.crt')) } });
-  try {
-    const body = review({ namespace: ns, name: 'db', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'db', namespace: ns, labels }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
-    const res = await request(`https://127.0.0.1:${netfence.port}/validate`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const out = (await res.body.json()) as { response: { allowed: boolean; status?: { message?: string } } };
-    return { allowed: out.response.allowed, message: out.response.status?.message ?? '' };
-  } finally {
-    await dispatcher.close();
-  }
-}
+const podVerdict = (ns: string, labels: Record<string, string>): Promise<{ allowed: boolean; message: string }> => verdictOf(netfence, ns, labels);
 
-async function metric(name: string): Promise<Array<{ labels: string; value: number }>> {
-  const text = (await netfence.get('/metrics')).text;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .map((l) => {
-      const m = /^[^{ ]+(\{[^}]*\})?\s+(\S+)$/.exec(l);
-      return { labels: m?.[1] ?? '', value: Number(m?.[2]) };
-    });
-}
+const metric = (name: string): Promise<Array<{ labels: string; value: number }>> => metricOf(netfence, name);
 
 const listed = (): Array<Record<string, unknown>> => netfence.logs().filter((l) => l.event === 'cluster.listed');
 

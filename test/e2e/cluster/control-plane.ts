@@ -19,7 +19,8 @@ export interface ControlPlane {
   ca: KeyPair;
   versions: { kubeApiserver: string; etcd: string };
   stop(): Promise<void>;
-  restartApiServer(): Promise<void>;
+  /** Stops kube-apiserver, leaves it down for downMs (default 0), starts it, waits until ready. */
+  restartApiServer(options?: { downMs?: number }): Promise<void>;
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -105,8 +106,17 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+export interface ControlPlaneOptions {
+  /**
+   * Extra kube-apiserver flags, after the defaults (a flag given twice takes the last value),
+   * kept across restartApiServer(). E.g. `--watch-cache=false`: watches are then served from
+   * etcd, whose history keeps a resourceVersion valid across an API server restart.
+   */
+  apiServerArgs?: readonly string[];
+}
+
 /** Starts etcd and kube-apiserver from `bin` (the folder build.sh prints; built when not given). */
-export async function startControlPlane(bin = buildBinaries()): Promise<ControlPlane> {
+export async function startControlPlane(bin = buildBinaries(), options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const versions = {
     kubeApiserver: execFileSync(join(bin, 'kube-apiserver'), ['--version'], { encoding: 'utf8' }).trim(),
     etcd: execFileSync(join(bin, 'etcd'), ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim(),
@@ -167,6 +177,7 @@ export async function startControlPlane(bin = buildBinaries()): Promise<ControlP
         // The endpoints of the kubernetes Service would need a non-loopback address.
         '--endpoint-reconciler-type=none',
         '--profiling=false',
+        ...(options.apiServerArgs ?? []),
       ],
       { stdio: ['ignore', openSync(apiLog, 'a'), openSync(apiLog, 'a')] },
     );
@@ -187,9 +198,10 @@ export async function startControlPlane(bin = buildBinaries()): Promise<ControlP
     );
     await apiReady();
     // Stops kube-apiserver alone (etcd keeps its data and resourceVersions) and starts it again.
-    const restartApiServer = async (): Promise<void> => {
+    const restartApiServer = async ({ downMs = 0 } = {}): Promise<void> => {
       await stopChild(api);
       children.splice(children.indexOf(api), 1);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       api = spawnApi();
       children.push(api);
       await apiReady();
