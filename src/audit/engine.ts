@@ -18,6 +18,8 @@ interface Seen {
   pods: readonly PodInfo[];
   policies: readonly NetworkPolicy[];
   workloads: readonly WorkloadInfo[];
+  /** The sync() that last found the namespace. */
+  cycle: number;
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -45,6 +47,7 @@ export class AuditEngine {
   private readonly pending = new Set<string>();
   private readonly dirty = new Set<string>();
   private lastNow: number | undefined;
+  private cycles = 0;
 
   // What each judged object read (forward), and who read what (reverse).
   private readonly readsOf = new Map<string, StoredReads>();
@@ -120,28 +123,44 @@ export class AuditEngine {
    * With `now`, exemptions that expired since the last call queue their namespaces' objects.
    */
   sync(now?: Date): void {
-    const current = new Set<string>();
+    // Runs every few seconds over every namespace: what is seen is updated in place, so that an
+    // unchanged cluster allocates nothing here.
+    const cycle = ++this.cycles;
     for (const ns of this.view.namespaces()) {
-      current.add(ns.name);
-      const before = this.seen.get(ns.name);
-      const after: Seen = {
-        namespace: ns,
-        pods: this.view.pods(ns.name),
-        policies: this.view.networkPolicies(ns.name),
-        workloads: this.view.workloads?.(ns.name) ?? NONE,
-      };
-      this.seen.set(ns.name, after);
-      if (!before) {
-        this.namespaceAdded(after);
+      const pods = this.view.pods(ns.name);
+      const policies = this.view.networkPolicies(ns.name);
+      const workloads = this.view.workloads?.(ns.name) ?? NONE;
+      const seen = this.seen.get(ns.name);
+      if (!seen) {
+        const added: Seen = { namespace: ns, pods, policies, workloads, cycle };
+        this.seen.set(ns.name, added);
+        this.namespaceAdded(added);
         continue;
       }
-      if (before.namespace !== ns && namespaceChanged(before.namespace, ns)) this.namespaceChanged(ns.name);
-      if (before.policies !== after.policies) this.policiesChanged(ns.name, before.policies, after.policies);
-      if (before.pods !== after.pods) this.podsChanged(ns.name, before.pods, after.pods);
-      if (before.workloads !== after.workloads) this.workloadsChanged(ns.name, before.workloads, after.workloads);
+      seen.cycle = cycle;
+      if (seen.namespace !== ns) {
+        const before = seen.namespace;
+        seen.namespace = ns;
+        if (namespaceChanged(before, ns)) this.namespaceChanged(ns.name);
+      }
+      if (seen.policies !== policies) {
+        const before = seen.policies;
+        seen.policies = policies;
+        this.policiesChanged(ns.name, before, policies);
+      }
+      if (seen.pods !== pods) {
+        const before = seen.pods;
+        seen.pods = pods;
+        this.podsChanged(ns.name, before, pods);
+      }
+      if (seen.workloads !== workloads) {
+        const before = seen.workloads;
+        seen.workloads = workloads;
+        this.workloadsChanged(ns.name, before, workloads);
+      }
     }
-    for (const name of [...this.seen.keys()]) {
-      if (current.has(name)) continue;
+    for (const [name, seen] of this.seen) {
+      if (seen.cycle === cycle) continue;
       this.seen.delete(name);
       this.namespaceChanged(name);
       for (const key of this.keysByNamespace.get(name) ?? []) this.pending.add(key);

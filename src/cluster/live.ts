@@ -32,6 +32,10 @@ class NamespacedStore<T> {
   private readonly byNs = new Map<string, { items: Map<string, Entry<T>>; list: readonly T[] | undefined }>();
   private count = 0;
 
+  has(namespace: string): boolean {
+    return this.byNs.has(namespace);
+  }
+
   versionOf(namespace: string, name: string): string | undefined {
     return this.byNs.get(namespace)?.items.get(name)?.resourceVersion;
   }
@@ -184,11 +188,12 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
    * list and no cache entry, so the cache is bounded by the namespaces that have workloads.
    */
   workloads(namespace: string): readonly WorkloadInfo[] {
-    const parts = this.workloadStores.map((s) => s.list(namespace));
-    if (parts.every((p) => p.length === 0)) {
+    // Asked for every namespace every audit cycle: a namespace without workloads allocates nothing.
+    if (!this.workloadStores.some((s) => s.has(namespace))) {
       this.workloadLists.delete(namespace);
       return NONE;
     }
+    const parts = this.workloadStores.map((s) => s.list(namespace));
     const cached = this.workloadLists.get(namespace);
     if (cached && cached.parts.every((p, i) => p === parts[i])) return cached.list;
     const list = Object.freeze(parts.flat());
