@@ -3,7 +3,7 @@
 //
 // Starts the end-to-end control plane (kube-apiserver + etcd, test/e2e/cluster), fills it with a
 // bulk loader (parallel creates over one pooled client), starts `netfence serve --kubeconfig` as
-// a child process with deploy/config.yaml, and prints: time to ready, peak RSS and heap, the
+// a child process (the compiled dist/, as the image runs it) with deploy/config.yaml, and prints: time to ready, peak RSS and heap, the
 // longest event-loop stall, connections opened and API requests (start, idle window), the time
 // until every namespace has its baseline, and the p50/p99 of a burst of new namespaces (create →
 // baseline in place). Sizes: 500 namespaces / 2,000 NetworkPolicies / 5,000 Pods, 2,000 / 8,000
@@ -104,6 +104,23 @@ async function scrape(port: number): Promise<Map<string, number>> {
 }
 const sum = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
+/** Resident memory by mapping (V8 and malloc, the node binary, libraries, thread stacks), MB. */
+function rssByMapping(pid: number): string {
+  const out = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1]!;
+      name = path === '' ? 'anonymous (V8 heap, malloc)' : path === '[heap]' ? 'anonymous (V8 heap, malloc)' : path.endsWith('/node') ? 'node binary' : path.startsWith('[') ? path : 'libraries and files';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out.set(name, (out.get(name) ?? 0) + Number(rss[1]) / 1024);
+  }
+  return [...out].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+}
+
 function rssPeakMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
@@ -134,21 +151,37 @@ async function main(): Promise<void> {
     const log = join(work, 'netfence.log');
     // Certificates made beforehand (as a Secret would provide them): generating a key pair at
     // start blocks the event loop, and is not what is measured here.
-    const certs = spawnSync(process.execPath, [join(REPO, 'src/cli/main.ts'), 'certs', '--out', join(work, 'certs')], { cwd: REPO, encoding: 'utf8' });
+    // netfence as deployed runs the compiled JavaScript (Dockerfile): built here, and measured so.
+    // Run from TypeScript sources, Node's type stripping alone adds ~33 MB of RSS.
+    const build = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    const certs = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'certs', '--out', join(work, 'certs')], { cwd: REPO, encoding: 'utf8' });
     if (certs.status !== 0) throw new Error(`netfence certs failed: ${certs.stderr}`);
     const apiBefore = client.stats();
     const serverBefore = await serverRequests(client);
     t = performance.now();
     child = spawn(
       process.execPath,
-      [join(REPO, 'src/cli/main.ts'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--health-port', '0', '--host', '127.0.0.1'],
-      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
+      [join(REPO, 'dist/cli/main.js'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--health-port', '0', '--host', '127.0.0.1'],
+      // NETFENCE_BENCH_NODE_OPTIONS: node flags for the netfence child alone (--cpu-prof, --trace-gc).
+      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, NODE_OPTIONS: process.env.NETFENCE_BENCH_NODE_OPTIONS ?? '', POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
     );
     const pid = child.pid!;
     let heapPeak = 0;
+    // A timeline of memory, to see which phase makes the peak: RSS, V8 heap used and total,
+    // and memory outside the heap (buffers, sockets), every 5 s.
+    const timeline: string[] = [];
+    let ticks = 0;
     const sample = setInterval(() => {
+      const tick = ticks++;
       scrape(port)
-        .then((m) => (heapPeak = Math.max(heapPeak, m.get('netfence_nodejs_heap_size_used_bytes') ?? 0)))
+        .then((m) => {
+          const used = m.get('netfence_nodejs_heap_size_used_bytes') ?? 0;
+          heapPeak = Math.max(heapPeak, used);
+          if (tick % 10 !== 0) return;
+          const mb = (k: string): string => ((m.get(k) ?? NaN) / 2 ** 20).toFixed(0);
+          timeline.push(`${((performance.now() - t) / 1000).toFixed(0).padStart(4)} s  RSS ${rssPeakMb(pid).rss.toFixed(0).padStart(4)}  heap ${mb('netfence_nodejs_heap_size_used_bytes').padStart(4)} / ${mb('netfence_nodejs_heap_size_total_bytes').padStart(4)}  external ${mb('netfence_nodejs_external_memory_bytes').padStart(4)} MB  queue ${m.get('netfence_baseline_queue_depth') ?? '-'}`);
+        })
         .catch(() => undefined);
     }, 500);
     for (;;) {
@@ -172,6 +205,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2_000));
     }
     const baselined = performance.now() - t;
+    console.log(`resident at the end of the first pass: ${rssByMapping(pid)}`);
     const afterStart = await scrape(port);
     const serverAfterStart = await serverRequests(client);
     console.log(`every namespace has its baseline after ${fmt(baselined)}; RSS peak ${rssPeakMb(pid).peak.toFixed(0)} MB; longest stall so far ${await stall()}`);
@@ -180,7 +214,13 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const afterIdle = await scrape(port);
     const serverAfterIdle = await serverRequests(client);
-    console.log(`idle ${idleSeconds} s: RSS ${rssPeakMb(pid).rss.toFixed(0)} MB; longest stall so far ${await stall()}`);
+    console.log(`idle ${idleSeconds} s: RSS ${rssPeakMb(pid).rss.toFixed(0)} MB (${rssByMapping(pid)}); longest stall so far ${await stall()}`);
+    if (process.env.NETFENCE_BENCH_HEAPSNAPSHOT) {
+      // With NETFENCE_BENCH_NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: what is live at idle.
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 30_000));
+      console.log(`heap snapshot written in ${REPO} (Heap.*.heapsnapshot)`);
+    }
 
     // Burst: new namespaces at once; time from create to their allow-DNS policy.
     const burst = Array.from({ length: burstSize }, (_, i) => `burst-${String(i).padStart(4, '0')}`);
@@ -216,6 +256,7 @@ async function main(): Promise<void> {
     console.log(
       `| ${namespaces} ns / ${namespaces * 4} policies / ${namespaces * 10} pods | ${fmt(ready)} | ${atReady.rss.toFixed(0)} → ${mem.peak.toFixed(0)} MB | ${(heapPeak / 2 ** 20).toFixed(0)} MB | ${((end.get('netfence_event_loop_max_stall_seconds') ?? NaN) * 1000).toFixed(0)} ms | ${fmt(baselined)} | ${end.get('netfence_kube_api_connections_opened_total')} | ${reqs(afterStart)} | ${reqs(afterIdle) - reqs(afterStart)} | ${serverAfterStart - serverBefore} / ${serverAfterIdle - serverAfterStart} | ${latencies.length === 0 ? 'n/a' : `${latencies.length < burst.length ? `${burst.length - latencies.length} never got one; ` : ''}${fmt(pct(latencies, 50))} / ${fmt(pct(latencies, 99))}`} |`,
     );
+    console.log(`\nmemory timeline (since start):\n${timeline.join('\n')}`);
     console.log(`\nrequests by verb at the end: ${[...end].filter(([k]) => k.startsWith('netfence_kube_api_requests_total')).map(([k, v]) => `${/verb="(\w+)"/.exec(k)?.[1]}=${v}`).join(' ')}`);
     console.log(`watch restarts: ${[...end].filter(([k]) => k.startsWith('netfence_cluster_watch_restarts_total')).map(([k, v]) => `${k.slice(k.indexOf('{'))}=${v}`).join(' ') || 'none'}`);
     console.log(`burst: ${((performance.now() - burstStart) / 1000).toFixed(1)} s in all; netfence log: ${log}; bench client: ${client.stats().connectionsOpened} connections, ${Object.values(client.stats().requests).reduce((a, b) => a + b, 0) - Object.values(apiBefore.requests).reduce((a, b) => a + b, 0)} requests after the load`);
