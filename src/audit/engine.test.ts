@@ -202,6 +202,19 @@ describe('AuditEngine re-evaluation', () => {
     }
   });
 
+  it('a namespace deleted with its objects leaves no entry in any index', () => {
+    const { view, engine } = fresh();
+    const before = engine.indexSizes();
+    view.apply(nsObj('temp', { 'netfence.io/baseline': 'enabled' })).apply(pod('temp', 'db', { tier: 'data' }));
+    view.apply(np('temp', 'dd', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
+    view.apply(np('temp', 'db-from-logic', { podSelector: { matchLabels: { tier: 'data' } }, ingress: [{ from: [{ podSelector: { matchLabels: { tier: 'logic' } } }] }] }));
+    engine.runAll(T0);
+    expect(engine.indexSizes().namespaces).toBe(before.namespaces! + 1);
+    view.remove('Pod', 'temp', 'db').remove('NetworkPolicy', 'temp', 'dd').remove('NetworkPolicy', 'temp', 'db-from-logic').remove('Namespace', '', 'temp');
+    engine.runAll(T0);
+    expect(engine.indexSizes()).toEqual(before);
+  });
+
   it('shares a rule pass, and an all-pass list, between objects; results are never mutable', () => {
     const { engine } = fresh();
     const allPass = [...engine.all()].filter((o) => o.subject.kindKey === 'Pod' && o.results.every((r) => r.result === 'pass'));

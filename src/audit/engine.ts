@@ -278,7 +278,7 @@ export class AuditEngine {
       if (before) {
         this.count(before, -1);
         this.objects.delete(key);
-        this.keysByNamespace.get(namespace)?.delete(key);
+        removeFrom(this.keysByNamespace, namespace, key);
         this.dirty.add(scope);
       }
       return;
@@ -369,10 +369,10 @@ export class AuditEngine {
     const reads = this.readsOf.get(key);
     if (!reads) return;
     this.readsOf.delete(key);
-    for (const ns of reads.policies) this.policyReaders.get(ns)?.delete(key);
-    for (const ns of reads.pods) this.podReaders.get(ns)?.delete(key);
-    for (const q of reads.podQueries) this.podQueriers.get(q.namespace)?.delete(key);
-    for (const ns of reads.namespaces) this.namespaceReaders.get(ns)?.delete(key);
+    for (const ns of reads.policies) removeFrom(this.policyReaders, ns, key);
+    for (const ns of reads.pods) removeFrom(this.podReaders, ns, key);
+    for (const q of reads.podQueries) removeFrom(this.podQueriers, q.namespace, key);
+    for (const ns of reads.namespaces) removeFrom(this.namespaceReaders, ns, key);
     this.allNamespaceReaders.delete(key);
   }
 
@@ -411,6 +411,20 @@ export class AuditEngine {
   /** Namespaces that have judged objects. */
   namespaceNames(): string[] {
     return [...this.keysByNamespace].filter(([, keys]) => keys.size > 0).map(([name]) => name);
+  }
+
+  /** Entries of the engine's indexes, by index (tests: a deleted namespace leaves none behind). */
+  indexSizes(): Record<string, number> {
+    return {
+      objects: this.objects.size,
+      reads: this.readsOf.size,
+      namespaces: this.keysByNamespace.size,
+      policyReaders: this.policyReaders.size,
+      podReaders: this.podReaders.size,
+      podQueriers: this.podQueriers.size,
+      namespaceReaders: this.namespaceReaders.size,
+      seen: this.seen.size,
+    };
   }
 
   /** How many objects read what (for tests and the bench). */
@@ -454,6 +468,12 @@ function findByName<T>(list: readonly T[], name: string, nameOf: (x: T) => strin
     byNameCache.set(list, m);
   }
   return m.get(name);
+}
+
+/** Removes v, and the set with it when it was the last: a deleted namespace leaves no entry. */
+function removeFrom(map: Map<string, Set<string>>, k: string, v: string): void {
+  const s = map.get(k);
+  if (s?.delete(v) && s.size === 0) map.delete(k);
 }
 
 function addTo(map: Map<string, Set<string>>, k: string, v: string): void {
