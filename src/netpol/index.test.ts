@@ -24,7 +24,7 @@ describe('SelectorInterner', () => {
     const y = interner.compile(b);
     expect(x === y).toBe(shared);
     // Whatever is shared selects the same labels.
-    for (const labels of [{}, { a: '1' }, { a: '2' }, { a: '1', b: '2' }, { b: '1' }]) expect(y.matches(labels)).toBe(shared ? x.matches(labels) : y.matches(labels));
+    for (const labels of [{}, { a: '1' }, { a: '2' }, { a: '1', b: '2' }, { b: '1' }] as Array<Record<string, string>>) expect(y.matches(labels)).toBe(shared ? x.matches(labels) : y.matches(labels));
   });
 });
 
