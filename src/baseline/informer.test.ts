@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeClient } from '../kube/client.ts';
 import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { createLogger } from '../log.ts';
@@ -116,6 +117,87 @@ describe('ObjectInformer', () => {
   it('slim keeps identity, version, labels and body; drops status, managedFields and the last-applied copy', () => {
     const o = { ...pa('a', '1'), metadata: { ...pa('a', '1').metadata, labels: { l: 'v' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{...}' }, uid: 'u' } };
     expect(slim(o)).toEqual({ apiVersion: 'x.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'a', resourceVersion: '1', labels: { l: 'v' } }, spec: { mtls: { mode: 'STRICT' } } });
+  });
+});
+
+describe('ObjectInformer across an API server outage', () => {
+  // Each list or watch request takes the next answer of a script: a real refused connection
+  // (nothing listens on port 1), an error answered, a watch accepted that says a bookmark and
+  // is then cut, a 410; once the script is done, lists answer resourceVersion 7 and watches
+  // stay open. Math.random is 0.5, so the jitter is nil and the delays logged are exact.
+  type Answer = 'refused' | 503 | 410 | 'cut';
+  const refused = (n: number): Answer[] => Array<Answer>(n).fill('refused');
+  const o = { minBackoffMs: 4, maxBackoffMs: 10_000, refusedRetryMs: 30 };
+  afterEach(() => void vi.restoreAllMocks());
+
+  it.each<[string, Array<Answer | 'list'>, number[], Array<{ resourceVersion: string; restarts: number; lists: number }>]>([
+    ['a refused watch is retried every refusedRetryMs, never doubled, however many times', ['list', ...refused(6)], [30, 30, 30, 30, 30, 30], [{ resourceVersion: '7', restarts: 6, lists: 0 }]],
+    ['so is a refused first list', refused(4), [30, 30, 30, 30], [{ resourceVersion: '7', restarts: 4, lists: 1 }]],
+    ['errors answered back off from min, doubling', ['list', 503, 503, 503], [4, 8, 16], [{ resourceVersion: '7', restarts: 3, lists: 0 }]],
+    ['refusals between answered errors neither double the backoff nor reset it', ['list', 503, 503, ...refused(3), 503], [4, 8, 30, 30, 30, 16], [{ resourceVersion: '7', restarts: 6, lists: 0 }]],
+    [
+      'a bookmark is healthy contact: a watch cut after it backs off from min again, and resumes from the bookmark',
+      ['list', 503, 503, 503, 'cut', 503],
+      [4, 8, 16, 4, 8],
+      [
+        { resourceVersion: '7', restarts: 3, lists: 0 },
+        { resourceVersion: '9', restarts: 2, lists: 0 },
+      ],
+    ],
+    ['a 410 lists again at once, and the resumed watch says so', ['list', 410], [], [{ resourceVersion: '7', restarts: 1, lists: 1 }]],
+  ])('%s', async (_name, script, delays, resumed) => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    let answer: Answer | 'list' | undefined;
+    let cut: ServerResponse | undefined;
+    let serving = false;
+    server = new FakeApiServer((req, _body, res) => {
+      const watch = new URL(req.url!, 'http://x').searchParams.has('watch');
+      if (answer === 503 || answer === 410) return status(res, answer, answer === 503 ? 'ServiceUnavailable' : 'Expired', answer === 503 ? 'starting' : 'too old resource version');
+      if (!watch) return json(res, 200, { items: [], metadata: { resourceVersion: '7' } });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (answer === 'cut') {
+        cut = res;
+        res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } })}\n`);
+      } else res.write('');
+    });
+    const served = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig(await server.listen()), { qps: 0 });
+    const refusing = await KubeClient.fromKubeConfig(FakeApiServer.kubeConfig('http://127.0.0.1:1'), { qps: 0 });
+    const left = [...script];
+    const lines: Array<Record<string, unknown>> = [];
+    informer = new ObjectInformer({
+      client: {
+        listPages: (path, options, onPage) => {
+          answer = left.shift();
+          return (answer === 'refused' ? refusing : served).listPages(path, options, onPage);
+        },
+        watch: (path, options, onEvent) => {
+          answer = left.shift();
+          const last = answer === undefined;
+          return (answer === 'refused' ? refusing : served).watch(path, { ...options, onOpen: () => (options.onOpen?.(), (serving = last)) }, (event) => {
+            onEvent(event);
+            // Cut once the informer has the bookmark.
+            if (event.type === 'BOOKMARK' && cut) cut.socket?.destroy();
+          });
+        },
+      },
+      logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } }),
+      path: '/apis/x.io/v1/peerauthentications',
+      name: 'default',
+      onChange: () => undefined,
+      ...o,
+    });
+    try {
+      informer.start();
+      await until('a watch accepted after the script', () => serving);
+    } finally {
+      served.close();
+      refusing.close();
+    }
+    expect(lines.filter((l) => l.event === 'baseline.watch_failed').map((l) => l.delayMs)).toEqual(delays);
+    expect(lines.filter((l) => l.event === 'baseline.watch_resumed')).toEqual(resumed.map((r) => expect.objectContaining({ path: '/apis/x.io/v1/peerauthentications', name: 'default', ...r })));
+    const watches = server.requests.map((r) => new URL(r.url, 'http://x').searchParams).filter((q) => q.has('watch'));
+    expect(watches.at(-1)!.get('resourceVersion')).toBe(resumed.at(-1)!.resourceVersion);
+    expect(informer.lists).toBe(script.includes(410) ? 2 : 1);
   });
 });
 

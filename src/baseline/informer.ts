@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jitter, retryDelay } from '../kube/backoff.ts';
 import { KubeApiError, statusOf, type KubeClient, type WatchEvent } from '../kube/client.ts';
 import type { KubeObject } from '../k8s/types.ts';
 
@@ -13,8 +14,14 @@ export interface ObjectInformerOptions {
   onChange(namespace: string): void;
   /** Called once, when the first list is in. */
   onSynced?(): void;
+  /** Backoff after failures: doubles from min to max, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A refused connection (nothing listening: an API server restarting) is retried after about
+   * this long, without doubling, so that repairs resume within about that long of its return.
+   */
+  refusedRetryMs?: number;
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -52,21 +59,28 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * A cache of one baseline object (kind and name) in every namespace: list, then watch from
  * the list's resourceVersion with bookmarks, and resume each watch where the last one ended.
  * It lists again only when the API server says the resourceVersion is too old (410); after any
- * other failure it waits (backoff) and resumes the watch. A relist reports only the namespaces
- * whose object changed, so an unchanged cluster is not reconciled again.
+ * other failure it waits (backoff, as the cluster view's reflectors: a refused connection about
+ * every refusedRetryMs, anything else 0.5 s doubling to 30 s) and resumes the watch. A relist
+ * reports only the namespaces whose object changed, so an unchanged cluster is not reconciled
+ * again.
  */
 export class ObjectInformer {
   private readonly o: Required<Omit<ObjectInformerOptions, 'onSynced'>> & Pick<ObjectInformerOptions, 'onSynced'>;
   private objects = new Map<string, KubeObject>();
   private resourceVersion = '';
   private abort: AbortController | undefined;
+  /** Failures since the last healthy contact, for the log. */
   private failures = 0;
+  /** Those that doubled the backoff (refused connections do not). */
+  private backoffSteps = 0;
+  /** Since the first failure or 410 of the current run of them (until a watch is accepted again), for the log. */
+  private down: { since: number; restarts: number; lists: number } | undefined;
   synced = false;
   /** Lists made, for tests and the bench: one at start, then only after a 410. */
   lists = 0;
 
   constructor(options: ObjectInformerOptions) {
-    this.o = { minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.o = { minBackoffMs: 500, maxBackoffMs: 30_000, refusedRetryMs: 1_000, ...options };
   }
 
   get(namespace: string): KubeObject | undefined {
@@ -109,21 +123,25 @@ export class ObjectInformer {
         // The API server ends the watch after timeoutSeconds: a normal end, resumed at once.
         await this.o.client.watch(
           this.o.path,
-          { resourceVersion: this.resourceVersion, timeoutSeconds: 300 + Math.floor(Math.random() * 300), allowWatchBookmarks: true, fieldSelector, signal },
+          { resourceVersion: this.resourceVersion, timeoutSeconds: 300 + Math.floor(Math.random() * 300), allowWatchBookmarks: true, fieldSelector, signal, onOpen: () => this.opened() },
           (event) => this.onEvent(event),
         );
-        this.recovered();
+        this.healthy();
       } catch (err) {
         if (signal.aborted) return;
+        this.down ??= { since: Date.now(), restarts: 0, lists: this.lists };
+        this.down.restarts++;
         if (statusOf(err) === 410) {
           needList = true;
-          this.o.logger.debug({ event: 'baseline.watch_expired', path: this.o.path, name: this.o.name }, 'resourceVersion too old; listing again');
+          this.o.logger.debug({ event: 'baseline.watch_expired', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion }, 'resourceVersion too old; listing again');
           continue;
         }
-        const delay = Math.min(this.o.minBackoffMs * 2 ** this.failures, this.o.maxBackoffMs);
         this.failures++;
+        const next = retryDelay(err, this.backoffSteps, this.o);
+        this.backoffSteps = next.steps;
+        const delay = jitter(next.delayMs);
         this.o.logger[this.failures === 1 ? 'warn' : 'debug'](
-          { event: 'baseline.watch_failed', path: this.o.path, name: this.o.name, attempt: this.failures, delayMs: delay, err: (err as Error).message },
+          { event: 'baseline.watch_failed', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion, attempt: this.failures, delayMs: delay, err: (err as Error).message },
           `watch of ${this.o.name} in ${this.o.path} failed; resuming with backoff`,
         );
         await sleep(delay, signal);
@@ -131,9 +149,21 @@ export class ObjectInformer {
     }
   }
 
-  private recovered(): void {
-    if (this.failures > 0) this.o.logger.info({ event: 'baseline.watch_recovered', path: this.o.path, name: this.o.name, attempts: this.failures }, 'watch resumed');
+  /** Contact that proves the API server is serving: the next failure backs off from the start. */
+  private healthy(): void {
     this.failures = 0;
+    this.backoffSteps = 0;
+  }
+
+  /** A watch accepted: after failures or a 410, says once from which resourceVersion it resumed. */
+  private opened(): void {
+    const down = this.down;
+    if (!down) return;
+    this.down = undefined;
+    this.o.logger.info(
+      { event: 'baseline.watch_resumed', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion, restarts: down.restarts, lists: this.lists - down.lists, ms: Date.now() - down.since },
+      `resumed the watch of ${this.o.name} in ${this.o.path} from resourceVersion ${this.resourceVersion}`,
+    );
   }
 
   private async list(fieldSelector: string, signal: AbortSignal): Promise<void> {
@@ -150,7 +180,7 @@ export class ObjectInformer {
     for (const ns of this.objects.keys()) if (!fresh.has(ns)) changed.push(ns);
     this.objects = fresh;
     this.resourceVersion = resourceVersion;
-    this.recovered();
+    this.healthy();
     const first = !this.synced;
     this.synced = true;
     if (first) this.o.onSynced?.();
@@ -183,6 +213,7 @@ export class ObjectInformer {
         throw new KubeApiError(status.code ?? 0, status.reason ?? 'WatchError', status.message ?? 'watch error');
       }
     }
+    this.healthy();
     if (rv) this.resourceVersion = rv;
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { jitter, retryDelay } from '../kube/backoff.ts';
 import { KubeApiError, statusOf, type KubeClient, type WatchEvent } from '../kube/client.ts';
 import type { KubeObject } from '../k8s/types.ts';
 
@@ -56,9 +57,6 @@ export interface ReflectorOptions {
   /** Called when a list has been applied (the first one: the cache is synced). */
   onList?(stats: { items: number; pages: number; changed: number; removed: number; ms: number }): void;
 }
-
-/** ±50%, so that replicas (and resources) do not retry in step. */
-const jitter = (ms: number): number => Math.round(ms * (0.5 + Math.random()));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
@@ -166,9 +164,9 @@ export class Reflector {
   /** Doubles from min to max per consecutive failure, with jitter; refusedRetryMs when refused. */
   private backoff(err: unknown): number {
     this.failures++;
-    if (err instanceof KubeApiError && err.code === 'ECONNREFUSED') return jitter(this.o.refusedRetryMs);
-    this.backoffSteps++;
-    return jitter(Math.min(this.o.minBackoffMs * 2 ** (this.backoffSteps - 1), this.o.maxBackoffMs));
+    const next = retryDelay(err, this.backoffSteps, this.o);
+    this.backoffSteps = next.steps;
+    return jitter(next.delayMs);
   }
 
   /** Contact that proves the API server is serving: the next failure backs off from the start. */
