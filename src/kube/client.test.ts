@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { KubeApiError, KubeClient, statusOf, withQuery, type WatchEvent } from './client.ts';
+import { KubeApiError, KubeClient, readBody, statusOf, withQuery, type WatchEvent } from './client.ts';
 import { FakeApiServer, json, status } from '../../test/helpers/fake-api-server.ts';
 import { TokenBucket } from './rate-limit.ts';
 
@@ -175,6 +177,26 @@ describe('KubeClient', () => {
   it('builds queries without undefined values', () => {
     expect(withQuery('/api/v1/pods', { limit: 500, continue: undefined, watch: true })).toBe('/api/v1/pods?limit=500&watch=true');
     expect(withQuery('/api/v1/pods?x=1', { y: 2 })).toBe('/api/v1/pods?x=1&y=2');
+  });
+});
+
+describe('readBody', () => {
+  // The last response of a pooled socket stays referenced until the socket is reused: once its
+  // body is read, nothing of the response may still lead to the body (its listeners did).
+  const cases: Array<[string, (res: EventEmitter & { complete: boolean }) => void, string | Error]> = [
+    ['a complete body', (res) => { res.emit('data', Buffer.from('{"kind":')); res.emit('data', Buffer.from('"PodList"}')); res.complete = true; res.emit('end'); res.emit('close'); }, '{"kind":"PodList"}'],
+    ['a connection error', (res) => { res.emit('data', Buffer.from('{')); res.emit('error', new Error('reset')); }, new Error('reset')],
+    ['a close before the end', (res) => { res.emit('data', Buffer.from('{')); res.emit('close'); }, new Error('the connection closed before the answer was complete')],
+  ];
+  it.each(cases)('%s: settles, then keeps no listener but a harmless error one', async (_what, drive, want) => {
+    const res = Object.assign(new EventEmitter(), { complete: false });
+    const body = readBody(res as unknown as IncomingMessage);
+    drive(res);
+    if (typeof want === 'string') await expect(body).resolves.toBe(want);
+    else await expect(body).rejects.toThrow(want.message);
+    expect(['data', 'end', 'close'].map((e) => res.listenerCount(e))).toEqual([0, 0, 0]);
+    expect(res.listenerCount('error')).toBe(1);
+    expect(() => res.emit('error', new Error('late'))).not.toThrow();
   });
 });
 

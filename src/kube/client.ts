@@ -495,15 +495,30 @@ class CountingHttpsAgent extends HttpsAgent {
   }
 }
 
-function readBody(res: IncomingMessage): Promise<string> {
+const ignoreError = (): void => undefined;
+
+export function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', (err) => reject(new KubeApiError(0, 'ConnectionError', err.message)));
-    res.on('close', () => {
-      if (!res.complete) reject(new KubeApiError(0, 'ConnectionError', 'the connection closed before the answer was complete'));
-    });
+    const onData = (c: Buffer): void => void chunks.push(c);
+    const onEnd = (): void => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      settle(() => resolve(text));
+    };
+    const onError = (err: Error): void => settle(() => reject(new KubeApiError(0, 'ConnectionError', err.message)));
+    const onClose = (): void => {
+      if (!res.complete) settle(() => reject(new KubeApiError(0, 'ConnectionError', 'the connection closed before the answer was complete')));
+    };
+    // The listeners go once the body is read: the last response of a pooled socket stays
+    // referenced until the socket is reused, and through them it kept its whole body (a
+    // 0.8 MB list page per idle socket, seen in a heap snapshot).
+    const settle = (fn: () => void): void => {
+      // An error after the end must still find a listener (none would crash the process).
+      res.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose).on('error', ignoreError);
+      chunks.length = 0;
+      fn();
+    };
+    res.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
