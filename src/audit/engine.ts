@@ -7,7 +7,7 @@ import type { NetfenceConfig } from '../config/types.ts';
 import type { NamespaceInfo, NetworkPolicy, PodInfo, PolicyType } from '../k8s/types.ts';
 import type { CompiledCache } from '../netpol/index.ts';
 import { judgeSubject, type AuditedObject, type RuleResult } from './judge.ts';
-import { emptyReads, RecordingIndex, storeReads, type Reads, type StoredReads } from './reads.ts';
+import { clearReads, RecordingIndex, storeReads, type Reads, type StoredReads } from './reads.ts';
 import { namespaceSubject, parseKey, podSubject, policySubject, subjectKey, workloadSubject, type AuditSubject } from './subjects.ts';
 
 /**
@@ -315,11 +315,12 @@ export class AuditEngine {
       }
       return;
     }
-    this.index.current = emptyReads();
+    clearReads(this.index.current);
     const audited = judgeSubject(subject, key, { config: this.config, cluster: this.recordingView, index: this.index, handlers: this.handlers, now, netfenceNamespace: this.netfenceNamespace });
     this.judged++;
+    // storeReads copies: the scratch Reads is cleared before the next judgement.
     const judged = new Judged(audited, this.share(audited.results), storeReads(this.index.current));
-    this.index.current = emptyReads();
+    clearReads(this.index.current);
     this.remember(key, judged.reads);
     if (before) this.count(before, -1);
     this.count(judged, 1);
