@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { parseAllDocuments } from 'yaml';
 import { KubeClient } from '../src/kube/client.ts';
 import { loadTransport } from '../src/kube/config.ts';
 import { buildBinaries, freePort, startControlPlane } from '../test/e2e/cluster/control-plane.ts';
@@ -104,6 +105,17 @@ async function scrape(port: number): Promise<Map<string, number>> {
 }
 const sum = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
+/** NODE_OPTIONS as deploy/deployment.yaml sets it for the netfence container. */
+function deployedNodeOptions(): string {
+  for (const doc of parseAllDocuments(readFileSync(join(REPO, 'deploy/deployment.yaml'), 'utf8'))) {
+    const d = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> } } } };
+    if (d?.kind !== 'Deployment') continue;
+    const env = d.spec?.template?.spec?.containers?.find((c) => c.name === 'netfence')?.env ?? [];
+    return env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  }
+  return '';
+}
+
 /** Resident memory by mapping (V8 and malloc, the node binary, libraries, thread stacks), MB. */
 function rssByMapping(pid: number): string {
   const out = new Map<string, number>();
@@ -163,8 +175,9 @@ async function main(): Promise<void> {
     child = spawn(
       process.execPath,
       [join(REPO, 'dist/cli/main.js'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--health-port', '0', '--host', '127.0.0.1'],
-      // NETFENCE_BENCH_NODE_OPTIONS: node flags for the netfence child alone (--cpu-prof, --trace-gc).
-      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, NODE_OPTIONS: process.env.NETFENCE_BENCH_NODE_OPTIONS ?? '', POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
+      // The Deployment's NODE_OPTIONS (its heap limit), and NETFENCE_BENCH_NODE_OPTIONS: node
+      // flags for the netfence child alone (--cpu-prof, --trace-gc).
+      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, NODE_OPTIONS: `${deployedNodeOptions()} ${process.env.NETFENCE_BENCH_NODE_OPTIONS ?? ''}`.trim(), POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
     );
     const pid = child.pid!;
     let heapPeak = 0;
@@ -194,6 +207,7 @@ async function main(): Promise<void> {
     const ready = performance.now() - t;
     const atReady = rssPeakMb(pid);
     const stall = async (): Promise<string> => `${(((await scrape(port)).get('netfence_event_loop_max_stall_seconds') ?? NaN) * 1000).toFixed(0)} ms`;
+    console.log(`netfence started with NODE_OPTIONS=${deployedNodeOptions() || '(none)'} (deploy/deployment.yaml)`);
     console.log(`ready after ${fmt(ready)}; RSS ${atReady.rss.toFixed(0)} MB (peak ${atReady.peak.toFixed(0)} MB); longest stall so far ${await stall()}`);
 
     // Every namespace with its baseline (both policies; allow-DNS is written second).
