@@ -201,7 +201,7 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   const apis = kubeApis(client);
   // Every baseline kind must be served and listable, watchable, creatable and patchable by
   // netfence: refuse to start otherwise, saying which config entry and what to do.
-  const caches = new BaselineCaches(client, logger);
+  const caches = new BaselineCaches(client, logger, view);
   const templates = baselineTemplates(config.current().config);
   const problems = await caches.resolveWithRetry(templates).catch((err: unknown) => {
     client.close();

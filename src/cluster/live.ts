@@ -12,8 +12,16 @@ const ADMISSION_CACHES = 3;
 export interface LiveViewEvents {
   /** A namespace was added or changed (a relist announces only those that changed). */
   namespace: [string];
-  /** A NetworkPolicy was added, changed or deleted. */
+  /** A NetworkPolicy was added, changed or deleted (not for one stored by putNetworkPolicy). */
   networkpolicy: [namespace: string, name: string];
+  /** A cache listed for the first time (`networkpolicies`, `pods`, …). */
+  synced: [resource: string];
+}
+
+/** a >= b for resourceVersions that are both integers (etcd's); false when either is not. */
+function atLeast(a: string, b: string): boolean {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) >= BigInt(b);
 }
 
 const NONE: readonly never[] = Object.freeze([]);
@@ -91,7 +99,11 @@ function storeOf<T>(
     upsert: (obj) => {
       const ns = obj.metadata?.namespace ?? '';
       const name = obj.metadata?.name ?? '';
-      store.put(ns, name, obj.metadata?.resourceVersion ?? '', reduce(obj));
+      const rv = obj.metadata?.resourceVersion ?? '';
+      // Already cached at this version (netfence's own write, stored when the API server
+      // answered it): nothing changed, nothing to announce.
+      if (rv !== '' && store.versionOf(ns, name) === rv) return;
+      store.put(ns, name, rv, reduce(obj));
       changed(ns, name);
     },
     remove: (ns, name) => {
@@ -129,6 +141,8 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
   /** A namespace's workloads of all kinds, rebuilt only when one kind's list changed. */
   private readonly workloadLists = new Map<string, { parts: ReadonlyArray<readonly WorkloadInfo[]>; list: readonly WorkloadInfo[] }>();
   private readonly reflectors: Reflector[];
+  /** The NetworkPolicies' reflector: how far its watch has got, for putNetworkPolicy. */
+  private readonly policyReflector: Reflector;
   private readonly server: string;
   private readonly staleAfterMs: number;
 
@@ -136,14 +150,19 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
     super();
     this.server = options.server ?? '(unknown)';
     this.staleAfterMs = options.staleAfterMs ?? 300_000;
-    const reflector = (resource: string, path: string, store: ReflectorStore): Reflector =>
-      new Reflector(client, logger, {
+    const reflector = (resource: string, path: string, store: ReflectorStore): Reflector => {
+      const r: Reflector = new Reflector(client, logger, {
         ...options.reflector,
         resource,
         path,
         store,
         onRestart: (reason) => options.onRestart?.(resource, reason),
+        onList: () => {
+          if (r.lists === 1) this.emit('synced', resource);
+        },
       });
+      return r;
+    };
     // The first ADMISSION_CACHES reflectors are the ones admission reads (see synced()).
     this.reflectors = [
       reflector('namespaces', '/api/v1/namespaces', storeOf(this.namespaceStore, namespaceInfo, (_ns, name) => {
@@ -156,6 +175,7 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
         if (this.workloadStores.every((s) => s.list(ns).length === 0)) this.workloadLists.delete(ns);
       }))),
     ];
+    this.policyReflector = this.reflectors.find((r) => r.resource === 'networkpolicies')!;
   }
 
   start(): void {
@@ -204,6 +224,27 @@ export class LiveClusterView extends EventEmitter<LiveViewEvents> implements Clu
   /** One cached NetworkPolicy (with its resourceVersion), or undefined. */
   networkPolicy(namespace: string, name: string): NetworkPolicy | undefined {
     return this.policyStore.get(namespace, name);
+  }
+
+  /**
+   * Stores what a write of netfence's answered (the reconciler's), so that the next reconcile
+   * and admission see it before the watch brings it; not announced (the watch event of the same
+   * resourceVersion is not either). Ignored when the watch has already reached that version
+   * (resourceVersions compared as integers, as client-go's mutation cache does): the cache
+   * then holds that write or something newer, a deletion included.
+   */
+  putNetworkPolicy(obj: KubeObject): void {
+    const ns = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    const rv = obj.metadata?.resourceVersion ?? '';
+    if (rv === '' || !ns || !name || this.policyStore.versionOf(ns, name) === rv) return;
+    if (atLeast(this.policyReflector.resourceVersion, rv)) return;
+    this.policyStore.put(ns, name, rv, networkPolicyInfo(obj));
+  }
+
+  /** Whether a cache (`networkpolicies`, `pods`, …) has listed once; unlike synced(), staleness aside. */
+  hasListed(resource: string): boolean {
+    return this.reflectors.some((r) => r.resource === resource && r.synced);
   }
 
   /** Seconds since each cache last heard from the cluster (Infinity before its first list). */

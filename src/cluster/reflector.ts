@@ -79,7 +79,8 @@ export class Reflector {
   private readonly o: Required<Omit<ReflectorOptions, 'onRestart' | 'onList'>> & Pick<ReflectorOptions, 'onRestart' | 'onList'>;
   private readonly client: ListWatchClient;
   private readonly logger: Logger;
-  private resourceVersion = '';
+  /** The resourceVersion the cache reflects: the last list's, event's or bookmark's. */
+  resourceVersion = '';
   private abort: AbortController | undefined;
   private stopped = true;
   private failures = 0;

@@ -189,6 +189,16 @@ describe('baseline objects of any kind', () => {
     await eventually('config reloaded', () => replica!.logs().some((l) => l.event === 'config.reloaded'), (x) => x, 10_000);
     await new Promise((r) => setTimeout(r, 10_000));
     expect(counts()).toEqual(before);
+    // One watch of NetworkPolicies (the live view's, which the reconciler reads too) and one of
+    // the PeerAuthentications named default (its informer): nothing watched twice.
+    const metrics = spawnSync('kubectl', ['--kubeconfig', cluster().kubeconfig, 'get', '--raw', '/metrics'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).stdout;
+    const watches: Record<string, number> = {};
+    for (const line of metrics.split('\n')) {
+      const m = /^apiserver_longrunning_requests\{(.*)\} (\d+)/.exec(line);
+      const resource = m && /verb="WATCH"/.test(m[1]!) ? /resource="(\w+)"/.exec(m[1]!)?.[1] : undefined;
+      if (resource === 'networkpolicies' || resource === 'peerauthentications') watches[resource] = (watches[resource] ?? 0) + Number(m![2]);
+    }
+    expect(watches).toEqual({ networkpolicies: 1, peerauthentications: 1 });
   });
 
   it('7. a burst of 200 new namespaces: each gets its baseline (create-to-baseline figures printed)', async () => {

@@ -8,7 +8,8 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * An in-process stand-in for the API server's list and watch of a few collections, over
  * loopback HTTP: objects with resourceVersions, paginated lists (limit/continue), watches that
  * replay history from a resourceVersion, bookmarks, 410 for a resourceVersion older than the
- * compaction point. Tests drive it: change objects, end, drop or refuse watches.
+ * compaction point, a field selector on metadata.name. Tests drive it: change objects, end,
+ * drop or refuse watches.
  */
 export class FakeKube {
   readonly server: FakeApiServer;
@@ -16,13 +17,15 @@ export class FakeKube {
   /** Objects by collection path, then namespace/name. */
   private readonly collections = new Map<string, Map<string, KubeObject>>();
   private readonly history: Array<{ path: string; rv: number; type: EventType; object: KubeObject }> = [];
-  private readonly watches = new Set<{ path: string; res: ServerResponse }>();
+  private readonly watches = new Set<{ path: string; res: ServerResponse; name: string | undefined }>();
   /** Watches from a resourceVersion below this are answered 410 (etcd compaction). */
   compactedBelow = 0;
   /** The next requests matching these are refused with the given status. */
   refuse: Array<{ match: (req: IncomingMessage) => boolean; status: number }> = [];
   /** Accepted watches say nothing and never end (a dead connection). */
   mute = false;
+  /** Answers what is not a collection (discovery, access reviews): true when it answered. */
+  answer: ((url: URL, req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
 
   constructor() {
     this.server = new FakeApiServer((req, _body, res) => this.handle(req, res));
@@ -101,7 +104,7 @@ export class FakeKube {
   private publish(path: string, type: EventType, object: KubeObject): void {
     this.history.push({ path, rv: this.rv, type, object });
     if (this.mute) return;
-    for (const w of this.watches) if (w.path === path) w.res.write(JSON.stringify({ type, object }) + '\n');
+    for (const w of this.watches) if (w.path === path && selected(w.name, object)) w.res.write(JSON.stringify({ type, object }) + '\n');
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -112,8 +115,10 @@ export class FakeKube {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://x');
+    if (this.answer?.(url, req, res)) return;
     const path = url.pathname;
     const q = url.searchParams;
+    const name = /^metadata\.name=(.+)$/.exec(q.get('fieldSelector') ?? '')?.[1];
     if (q.get('watch') === '1') {
       const from = Number(q.get('resourceVersion') ?? '0');
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -122,7 +127,7 @@ export class FakeKube {
         res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } }) + '\n');
         return;
       }
-      const watch = { path, res };
+      const watch = { path, res, name };
       this.watches.add(watch);
       // The API server ends a watch at its timeoutSeconds.
       const timeout = Number(q.get('timeoutSeconds') ?? '0');
@@ -132,10 +137,10 @@ export class FakeKube {
         this.watches.delete(watch);
       });
       if (this.mute) return;
-      for (const e of this.history) if (e.path === path && e.rv > from) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+      for (const e of this.history) if (e.path === path && e.rv > from && selected(name, e.object)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
       return;
     }
-    const all = [...this.collection(path).values()];
+    const all = [...this.collection(path).values()].filter((o) => selected(name, o));
     const limit = Number(q.get('limit') ?? '0') || all.length;
     const start = Number(q.get('continue') ?? '0');
     const items = all.slice(start, start + limit);
@@ -143,3 +148,5 @@ export class FakeKube {
     json(res, 200, { kind: 'List', metadata: { resourceVersion: String(this.rv), ...(more ? { continue: String(start + limit) } : {}) }, items });
   }
 }
+
+const selected = (name: string | undefined, object: KubeObject): boolean => name === undefined || object.metadata?.name === name;
