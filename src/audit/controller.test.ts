@@ -49,6 +49,39 @@ function setup(): { view: MutableView; writer: FakeWriter; leader: FakeLeader; c
   return { view, writer, leader, controller, logs };
 }
 
+describe('AuditController first pass held for the reconciler', () => {
+  // hold: what holdFirstPass answers at each cycle; clock: ms since the view synced at each cycle.
+  const cases: Array<[string, boolean[], number[], number[]]> = [
+    ['no hold: the first cycle judges', [false], [0], [2]],
+    ['held while the reconciler works, then judged at once', [true, true, false], [0, 1_000, 2_000], [0, 0, 2]],
+    ['held no longer than the limit, even if the reconciler never drains', [true, true, true], [0, 200_000, 300_000], [0, 0, 2]],
+  ];
+  it.each(cases)('%s', async (_what, holds, times, judged) => {
+    const view = new MutableView([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } } },
+    ]);
+    const config = configWith();
+    const engine = new AuditEngine(view, config, { netfenceNamespace: 'netfence-system' });
+    let i = 0;
+    const t0 = Date.parse('2026-11-22T00:00:00Z');
+    const controller = new AuditController({
+      engine,
+      config: () => config,
+      leader: new FakeLeader(),
+      logger: pino({ level: 'silent' }),
+      clock: () => new Date(t0 + times[i]!),
+      holdFirstPass: () => holds[i]!,
+    });
+    const got: number[] = [];
+    for (i = 0; i < holds.length; i++) {
+      await controller.cycle();
+      got.push(engine.judged);
+    }
+    expect(got).toEqual(judged);
+  });
+});
+
 describe('AuditController', () => {
   it('writes a PolicyReport per namespace and the ClusterPolicyReport, then only what changed', async () => {
     const { view, writer, controller } = setup();

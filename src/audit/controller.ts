@@ -30,6 +30,13 @@ export interface AuditControllerOptions {
   cap?: number;
   /** Whether the view reflects the cluster: nothing is judged (or written) from a half-filled cache. */
   synced?: () => boolean;
+  /**
+   * True while the first pass should wait: serve holds it while the reconciler writes the
+   * baselines of a new replica's first pass (thousands of writes, each changing what the audit
+   * would have just judged), up to maxFirstPassHoldMs after the view synced.
+   */
+  holdFirstPass?: () => boolean;
+  maxFirstPassHoldMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -52,6 +59,8 @@ export function auditGauges(engine: AuditEngine, config: NetfenceConfig, now: Da
  */
 export class AuditController {
   private readonly o: Required<Omit<AuditControllerOptions, 'writer' | 'metrics'>> & Pick<AuditControllerOptions, 'writer' | 'metrics'>;
+  /** When the first pass first found the view synced (its hold counts from then). */
+  private syncedAt: number | undefined;
   private started = false;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -75,6 +84,8 @@ export class AuditController {
       crdRecheckMs: 300_000,
       cap: MAX_RESULTS_PER_REPORT,
       synced: () => true,
+      holdFirstPass: () => false,
+      maxFirstPassHoldMs: 300_000,
       ...options,
     };
     this.o.metrics?.observeAudit(() => auditGauges(this.o.engine, this.o.config(), this.o.clock()));
@@ -120,8 +131,14 @@ export class AuditController {
     const { engine } = this.o;
     if (!this.o.synced()) return;
     const now = this.o.clock();
-    engine.setConfig(this.o.config());
     const first = this.lastFull === 0;
+    if (first) {
+      this.syncedAt ??= now.getTime();
+      const held = now.getTime() - this.syncedAt;
+      if (held < this.o.maxFirstPassHoldMs && this.o.holdFirstPass()) return;
+      if (held > 0) this.o.logger.info({ event: 'audit.started', heldMs: held }, 'background audit starting its first pass (held while the baselines were written)');
+    }
+    engine.setConfig(this.o.config());
     if (now.getTime() - this.lastFull >= this.o.fullPassIntervalMs) {
       engine.markAll();
       this.lastFull = now.getTime();

@@ -13,11 +13,12 @@ import type { Metrics } from './metrics.ts';
  * The background audit of `serve` against a live cluster: judges the view's objects once it is
  * synced, and writes PolicyReports on the leader through netfence's one API client.
  */
-export function startAudit(o: { client: KubeClient; view: ClusterView; config: ConfigStore; leader: Leadership; logger: Logger; metrics: Metrics; netfenceNamespace: string; compiled?: CompiledCache }): { stop(): Promise<void> } {
+export function startAudit(o: { client: KubeClient; view: ClusterView; config: ConfigStore; leader: Leadership; logger: Logger; metrics: Metrics; netfenceNamespace: string; compiled?: CompiledCache; holdFirstPass?: () => boolean }): { stop(): Promise<void> } {
   const engine = new AuditEngine(o.view, o.config.current().config, { netfenceNamespace: o.netfenceNamespace, ...(o.compiled ? { compiled: o.compiled } : {}) });
   const controller = new AuditController({
     engine,
     synced: () => o.view.synced() && (o.view.workloadsSynced?.() ?? true),
+    ...(o.holdFirstPass ? { holdFirstPass: o.holdFirstPass } : {}),
     config: () => o.config.current().config,
     leader: o.leader,
     writer: kubeReportWriter(o.client),

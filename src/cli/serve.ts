@@ -234,7 +234,9 @@ async function startLive(options: ServeOptions, logger: Logger, metrics: Metrics
   caches.onSynced = () => controller.enqueueAll();
   view.start();
   controller.start();
-  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace, compiled });
+  // The audit's first pass waits for the reconciler's (on the leader, the only replica that
+  // writes): judged before, most namespaces would be judged again as their baselines land.
+  const audit = startAudit({ client, view, config, leader, logger, metrics, netfenceNamespace: options.netfenceNamespace, compiled, holdFirstPass: () => leader.isLeader() && controller.queueLength > 0 });
   leader.start();
   return { view, leader, controller, caches, client, audit };
 }
