@@ -202,6 +202,25 @@ describe('AuditEngine re-evaluation', () => {
     }
   });
 
+  it('a first pass in slices (new namespaces queued as judging reaches them) ends where a single pass does', () => {
+    const view = new MutableView(WORLD);
+    for (let i = 0; i < 40; i++) view.apply(pod(i % 2 ? 'shop' : 'open', `extra-${i}`, { app: `a${i % 3}`, tier: i % 4 ? 'logic' : 'data' }));
+    const sliced = new AuditEngine(view, config, { netfenceNamespace: 'netfence-system' });
+    sliced.sync(T0);
+    let slices = 0;
+    // A deadline always past: each call judges one batch of 16 and returns.
+    while (sliced.pendingCount > 0 && slices < 100) {
+      expect(sliced.judgePending(T0, -Infinity)).toBeLessThanOrEqual(16);
+      slices++;
+    }
+    expect(slices).toBeGreaterThan(3);
+    const engine = new AuditEngine(view, config, { netfenceNamespace: 'netfence-system' });
+    engine.runAll(T0);
+    const dump = (e: AuditEngine): unknown => [...e.all()].map((o) => [o.key, o.results, o.defaultDeny]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(dump(sliced)).toEqual(dump(engine));
+    expect(sliced.judged).toBe(engine.judged);
+  });
+
   it('a namespace deleted with its objects leaves no entry in any index', () => {
     const { view, engine } = fresh();
     const before = engine.indexSizes();

@@ -76,6 +76,8 @@ export class AuditEngine {
   private readonly keysByNamespace = new Map<string, Set<string>>();
   private readonly seen = new Map<string, Seen>();
   private readonly pending = new Set<string>();
+  /** Namespaces new to the audit whose objects are not queued yet (see expandNext). */
+  private readonly added = new Set<string>();
   private readonly dirty = new Set<string>();
   private lastNow: number | undefined;
   private cycles = 0;
@@ -137,11 +139,12 @@ export class AuditEngine {
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.added.size;
   }
 
   /** The keys queued for judgement, sorted (tests and the bench show what a change re-judges). */
   pendingKeys(): string[] {
+    while (this.expandNext());
     return [...this.pending].sort();
   }
 
@@ -223,15 +226,34 @@ export class AuditEngine {
 
   private namespaceAdded(s: Seen): void {
     const name = s.namespace.name;
-    this.namespaceChanged(name);
-    this.pending.add(subjectKey(name, 'Namespace', name));
-    for (const p of s.pods) this.pending.add(subjectKey(name, 'Pod', p.name));
-    for (const p of s.policies) this.pending.add(subjectKey(name, 'NetworkPolicy', p.metadata.name));
-    for (const w of s.workloads) this.pending.add(subjectKey(name, workloadSubject(w).kindKey, w.name));
+    this.namespaceReadersChanged(name);
+    // Its objects (itself included) are queued when judging reaches it (expandNext), in the caller's slices: the
+    // first pass over 5,000 namespaces queued 85,000 keys in one step of ~100 ms.
+    this.added.add(name);
+  }
+
+  /** Queues the objects of the next namespace added; false when there is none. */
+  private expandNext(): boolean {
+    for (const name of this.added) {
+      this.added.delete(name);
+      const s = this.seen.get(name);
+      if (!s) return true; // gone since: nothing to judge
+      this.pending.add(subjectKey(name, 'Namespace', name));
+      for (const p of s.pods) this.pending.add(subjectKey(name, 'Pod', p.name));
+      for (const p of s.policies) this.pending.add(subjectKey(name, 'NetworkPolicy', p.metadata.name));
+      for (const w of s.workloads) this.pending.add(subjectKey(name, workloadSubject(w).kindKey, w.name));
+      return true;
+    }
+    return false;
   }
 
   private namespaceChanged(name: string): void {
     this.pending.add(subjectKey(name, 'Namespace', name));
+    this.namespaceReadersChanged(name);
+  }
+
+  /** What read the namespace's labels (or every namespace's). */
+  private namespaceReadersChanged(name: string): void {
     for (const key of this.namespaceReaders.get(name) ?? []) this.pending.add(key);
     for (const key of this.allNamespaceReaders) this.pending.add(key);
   }
@@ -282,13 +304,16 @@ export class AuditEngine {
    */
   judgePending(now: Date, deadline = Infinity, clock: () => number = () => performance.now()): number {
     let n = 0;
-    for (const key of this.pending) {
-      this.pending.delete(key);
-      this.judgeKey(key, now);
-      n++;
-      if ((n & 15) === 0 && clock() > deadline) break;
+    outer: for (;;) {
+      if (this.pending.size === 0 && !this.expandNext()) break;
+      for (const key of this.pending) {
+        this.pending.delete(key);
+        this.judgeKey(key, now);
+        n++;
+        if ((n & 15) === 0 && clock() > deadline) break outer;
+      }
     }
-    if (this.pending.size === 0) this.lastNow ??= now.getTime();
+    if (this.pendingCount === 0) this.lastNow ??= now.getTime();
     return n;
   }
 
