@@ -105,15 +105,15 @@ async function scrape(port: number): Promise<Map<string, number>> {
 }
 const sum = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
-/** NODE_OPTIONS as deploy/deployment.yaml sets it for the netfence container. */
-function deployedNodeOptions(): string {
+/** The environment deploy/deployment.yaml gives the netfence container (plain values: NODE_OPTIONS, MALLOC_ARENA_MAX). */
+function deployedEnv(): Record<string, string> {
   for (const doc of parseAllDocuments(readFileSync(join(REPO, 'deploy/deployment.yaml'), 'utf8'))) {
     const d = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> } } } };
     if (d?.kind !== 'Deployment') continue;
     const env = d.spec?.template?.spec?.containers?.find((c) => c.name === 'netfence')?.env ?? [];
-    return env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    return Object.fromEntries(env.filter((e) => typeof e.value === 'string').map((e) => [e.name, e.value!]));
   }
-  return '';
+  return {};
 }
 
 /** Resident memory by mapping (V8 and malloc, the node binary, libraries, thread stacks), MB. */
@@ -169,15 +169,16 @@ async function main(): Promise<void> {
     if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
     const certs = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'certs', '--out', join(work, 'certs')], { cwd: REPO, encoding: 'utf8' });
     if (certs.status !== 0) throw new Error(`netfence certs failed: ${certs.stderr}`);
+    const deployed = deployedEnv();
     const apiBefore = client.stats();
     const serverBefore = await serverRequests(client);
     t = performance.now();
     child = spawn(
       process.execPath,
       [join(REPO, 'dist/cli/main.js'), 'serve', '--kubeconfig', plane.kubeconfig, '--config', join(REPO, 'deploy/config.yaml'), '--cert-dir', join(work, 'certs'), '--port', String(port), '--health-port', '0', '--host', '127.0.0.1'],
-      // The Deployment's NODE_OPTIONS (its heap limit), and NETFENCE_BENCH_NODE_OPTIONS: node
-      // flags for the netfence child alone (--cpu-prof, --trace-gc).
-      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, NODE_OPTIONS: `${deployedNodeOptions()} ${process.env.NETFENCE_BENCH_NODE_OPTIONS ?? ''}`.trim(), POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
+      // The Deployment's environment (heap limits, malloc arenas), and NETFENCE_BENCH_NODE_OPTIONS:
+      // node flags for the netfence child alone (--cpu-prof, --trace-gc).
+      { cwd: REPO, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')], env: { ...process.env, ...deployed, NODE_OPTIONS: `${deployed.NODE_OPTIONS ?? ''} ${process.env.NETFENCE_BENCH_NODE_OPTIONS ?? ''}`.trim(), POD_NAMESPACE: 'netfence-system', POD_NAME: 'bench', NETFENCE_LOG_LEVEL: 'info' } },
     );
     const pid = child.pid!;
     let heapPeak = 0;
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
     const ready = performance.now() - t;
     const atReady = rssPeakMb(pid);
     const stall = async (): Promise<string> => `${(((await scrape(port)).get('netfence_event_loop_max_stall_seconds') ?? NaN) * 1000).toFixed(0)} ms`;
-    console.log(`netfence started with NODE_OPTIONS=${deployedNodeOptions() || '(none)'} (deploy/deployment.yaml)`);
+    console.log(`netfence started with the Deployment's environment: ${Object.entries(deployed).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
     console.log(`ready after ${fmt(ready)}; RSS ${atReady.rss.toFixed(0)} MB (peak ${atReady.peak.toFixed(0)} MB); longest stall so far ${await stall()}`);
 
     // Every namespace with its baseline (both policies; allow-DNS is written second).
