@@ -273,6 +273,9 @@ async function main(): Promise<void> {
     );
     console.log(`\nmemory timeline (since start):\n${timeline.join('\n')}`);
     console.log(`\nrequests by verb at the end: ${[...end].filter(([k]) => k.startsWith('netfence_kube_api_requests_total')).map(([k, v]) => `${/verb="(\w+)"/.exec(k)?.[1]}=${v}`).join(' ')}`);
+    // GC pauses by kind (prom-client's histogram): how much of the longest stall is the collector.
+    const gc = (kind: string, le: string): number => end.get(`netfence_nodejs_gc_duration_seconds_bucket{le="${le}",kind="${kind}"}`) ?? 0;
+    console.log(`GC pauses: ${['minor', 'major', 'incremental', 'weakcb'].map((k) => `${k} ${gc(k, '+Inf')} (over 50 ms: ${gc(k, '+Inf') - gc(k, '0.05')}, over 100 ms: ${gc(k, '+Inf') - gc(k, '0.1')})`).join(', ')}`);
     console.log(`watch restarts: ${[...end].filter(([k]) => k.startsWith('netfence_cluster_watch_restarts_total')).map(([k, v]) => `${k.slice(k.indexOf('{'))}=${v}`).join(' ') || 'none'}`);
     console.log(`burst: ${((performance.now() - burstStart) / 1000).toFixed(1)} s in all; netfence log: ${log}; bench client: ${client.stats().connectionsOpened} connections, ${Object.values(client.stats().requests).reduce((a, b) => a + b, 0) - Object.values(apiBefore.requests).reduce((a, b) => a + b, 0)} requests after the load`);
   } finally {

@@ -219,7 +219,8 @@ export class Metrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'netfence_' });
+    // GC pauses with a bucket at 50 ms: an admission request waits out a pause like any stall.
+    collectDefaultMetrics({ register: this.registry, prefix: 'netfence_', gcDurationBuckets: [0.001, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
     this.loopDelay.enable();
   }
 
