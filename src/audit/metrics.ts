@@ -180,13 +180,13 @@ export class Metrics {
     this.auditSource = source;
   }
 
-  // The longest event-loop delay since start: admission waits that long, whatever the cause
+  // The longest event-loop delay since the first readiness: admission waits that long, whatever the cause
   // (a cache sync, a relist, a reconcile pass). prom-client's own lag metrics reset per scrape.
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   readonly eventLoopMaxStall = new Gauge({
     name: 'netfence_event_loop_max_stall_seconds',
-    help: 'Longest event-loop delay since start (10 ms sampling), seconds.',
+    help: 'Longest event-loop delay since the replica was first ready (10 ms sampling), seconds: the longest an admission request can have waited for the event loop.',
     registers: [this.registry],
     collect: () => {
       this.eventLoopMaxStall.set(this.loopDelay.max / 1e9);
@@ -222,6 +222,13 @@ export class Metrics {
     // GC pauses with a bucket at 50 ms: an admission request waits out a pause like any stall.
     collectDefaultMetrics({ register: this.registry, prefix: 'netfence_', gcDurationBuckets: [0.001, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
     this.loopDelay.enable();
+  }
+
+  /** The replica is ready for the first time: returns the longest stall so far (seconds) and counts anew. */
+  firstReady(): number {
+    const max = this.loopDelay.max / 1e9;
+    this.loopDelay.reset();
+    return max;
   }
 
   /** API client counters are read at scrape time. */

@@ -325,6 +325,15 @@ export async function serve(args: string[]): Promise<number> {
     },
     'netfence is serving',
   );
+  // Stalls before the first readiness (loading, the first lists) keep no admission request
+  // waiting (the API server sends none to an unready replica): logged here, and the stall
+  // metric counts from then on.
+  const untilReady = setInterval(() => {
+    if (!readiness.report().ready) return;
+    clearInterval(untilReady);
+    logger.info({ event: 'server.ready', startupMaxStallMs: Math.round(metrics.firstReady() * 1000) }, 'ready: decisions read a synced cluster view');
+  }, 250);
+  untilReady.unref();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
