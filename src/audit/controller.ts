@@ -80,7 +80,7 @@ export class AuditController {
       clock: () => new Date(),
       syncIntervalMs: 2_000,
       fullPassIntervalMs: 600_000,
-      sliceMs: 10,
+      sliceMs: 5,
       crdRecheckMs: 300_000,
       cap: MAX_RESULTS_PER_REPORT,
       synced: () => true,
