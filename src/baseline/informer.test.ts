@@ -125,7 +125,7 @@ describe('ObjectInformer across an API server outage', () => {
   // (nothing listens on port 1), an error answered, a watch accepted that says a bookmark and
   // is then cut, a 410; once the script is done, lists answer resourceVersion 7 and watches
   // stay open. Math.random is 0.5, so the jitter is nil and the delays logged are exact.
-  type Answer = 'refused' | 503 | 410 | 'cut';
+  type Answer = 'refused' | 503 | 410 | 'cut' | 'closed';
   const refused = (n: number): Answer[] => Array<Answer>(n).fill('refused');
   const o = { minBackoffMs: 4, maxBackoffMs: 10_000, refusedRetryMs: 30 };
   afterEach(() => void vi.restoreAllMocks());
@@ -145,6 +145,9 @@ describe('ObjectInformer across an API server outage', () => {
       ],
     ],
     ['a 410 lists again at once, and the resumed watch says so', ['list', 410], [], [{ resourceVersion: '7', restarts: 1, lists: 1 }]],
+    ['410s in a row after lists back off from min, doubling', ['list', 410, 'list', 410, 'list', 410], [], [{ resourceVersion: '7', restarts: 3, lists: 3 }]],
+    // Each of those watches was accepted before it ended: each says it resumed.
+    ['a watch the API server ends at once, saying nothing, backs off like a failure', ['list', 'closed', 'closed', 'closed'], [4, 8, 16], Array(3).fill({ resourceVersion: '7', restarts: 1, lists: 0 })],
   ])('%s', async (_name, script, delays, resumed) => {
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     let answer: Answer | 'list' | undefined;
@@ -155,6 +158,7 @@ describe('ObjectInformer across an API server outage', () => {
       if (answer === 503 || answer === 410) return status(res, answer, answer === 503 ? 'ServiceUnavailable' : 'Expired', answer === 503 ? 'starting' : 'too old resource version');
       if (!watch) return json(res, 200, { items: [], metadata: { resourceVersion: '7' } });
       res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (answer === 'closed') return res.end();
       if (answer === 'cut') {
         cut = res;
         res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } })}\n`);
@@ -197,7 +201,9 @@ describe('ObjectInformer across an API server outage', () => {
     expect(lines.filter((l) => l.event === 'baseline.watch_resumed')).toEqual(resumed.map((r) => expect.objectContaining({ path: '/apis/x.io/v1/peerauthentications', name: 'default', ...r })));
     const watches = server.requests.map((r) => new URL(r.url, 'http://x').searchParams).filter((q) => q.has('watch'));
     expect(watches.at(-1)!.get('resourceVersion')).toBe(resumed.at(-1)!.resourceVersion);
-    expect(informer.lists).toBe(script.includes(410) ? 2 : 1);
+    expect(informer.lists).toBe(1 + script.filter((a) => a === 410).length);
+    const expired = script.filter((a) => a === 410).length;
+    expect(lines.filter((l) => l.event === 'baseline.watch_expired').map((l) => l.delayMs)).toEqual(Array.from({ length: expired }, (_, i) => (i === 0 ? 0 : 4 * 2 ** (i - 1))));
   });
 });
 

@@ -25,6 +25,8 @@ export interface ObjectInformerOptions {
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+/** A watch that ends this soon with no event was not a normal end (the API server's timeout). */
+const CLOSED_AT_ONCE_MS = 1_000;
 
 /**
  * What the reconciler keeps of a stored object: identity, resourceVersion (writes carry it),
@@ -71,6 +73,7 @@ export class ObjectInformer {
   private abort: AbortController | undefined;
   /** Failures since the last healthy contact, for the log. */
   private failures = 0;
+  private expiredInARow = 0;
   /** Those that doubled the backoff (refused connections do not). */
   private backoffSteps = 0;
   /** Since the first failure or 410 of the current run of them (until a watch is accepted again), for the log. */
@@ -121,19 +124,32 @@ export class ObjectInformer {
           needList = false;
         }
         // The API server ends the watch after timeoutSeconds: a normal end, resumed at once.
+        // One that ends at once with nothing said is not: it backs off like a failure, so that
+        // a server closing every watch is not asked again and again without pause.
+        const opened = Date.now();
+        let events = 0;
         await this.o.client.watch(
           this.o.path,
           { resourceVersion: this.resourceVersion, timeoutSeconds: 300 + Math.floor(Math.random() * 300), allowWatchBookmarks: true, fieldSelector, signal, onOpen: () => this.opened() },
-          (event) => this.onEvent(event),
+          (event) => {
+            events++;
+            this.onEvent(event);
+          },
         );
+        if (events === 0 && Date.now() - opened < CLOSED_AT_ONCE_MS && !signal.aborted) throw new Error('the API server ended the watch at once');
         this.healthy();
+        this.expiredInARow = 0;
       } catch (err) {
         if (signal.aborted) return;
         this.down ??= { since: Date.now(), restarts: 0, lists: this.lists };
         this.down.restarts++;
         if (statusOf(err) === 410) {
           needList = true;
-          this.o.logger.debug({ event: 'baseline.watch_expired', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion }, 'resourceVersion too old; listing again');
+          // A 410 again right after a list: list again only after a backoff, as for failures.
+          this.expiredInARow++;
+          const delay = this.expiredInARow > 1 ? jitter(Math.min(this.o.minBackoffMs * 2 ** (this.expiredInARow - 2), this.o.maxBackoffMs)) : 0;
+          this.o.logger.debug({ event: 'baseline.watch_expired', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion, delayMs: delay }, 'resourceVersion too old; listing again');
+          if (delay > 0) await sleep(delay, signal);
           continue;
         }
         this.failures++;
