@@ -223,6 +223,23 @@ describe('AuditEngine re-evaluation', () => {
     expect(sliced.judged).toBe(engine.judged);
   });
 
+  it('a full pass over an unchanged cluster judges everything again and replaces no record', () => {
+    const { view, engine } = fresh();
+    const records = new Map([...engine.all()].map((o) => [o.key, o]));
+    const judged = engine.judged;
+    engine.takeDirty();
+    engine.markAll();
+    engine.judgePending(T0);
+    expect(engine.judged - judged).toBe(records.size);
+    expect([...engine.all()].every((o) => records.get(o.key) === o)).toBe(true);
+    expect(engine.takeDirty()).toEqual([]);
+    // A change still replaces what it changes.
+    view.apply(np('shop', 'default-deny', { podSelector: {}, policyTypes: ['Ingress'] }));
+    engine.markAll();
+    engine.judgePending(T0);
+    expect([...engine.all()].filter((o) => records.get(o.key) !== o).length).toBeGreaterThan(0);
+  });
+
   it('a namespace deleted with its objects leaves no entry in any index', () => {
     const { view, engine } = fresh();
     const before = engine.indexSizes();
