@@ -505,11 +505,6 @@ export class AuditEngine {
       seen: this.seen.size,
     };
   }
-
-  /** How many objects read what (for tests and the bench). */
-  readsOfKey(key: string): StoredReads | undefined {
-    return this.objects.get(key)?.reads;
-  }
 }
 
 function namespaceChanged(a: NamespaceInfo, b: NamespaceInfo): boolean {
