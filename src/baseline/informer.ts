@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { jitter, retryDelay } from '../kube/backoff.ts';
+import { expiredDelay, jitter, retryDelay } from '../kube/backoff.ts';
 import { KubeApiError, statusOf, type KubeClient, type WatchEvent } from '../kube/client.ts';
 import type { KubeObject } from '../k8s/types.ts';
 
@@ -147,7 +147,7 @@ export class ObjectInformer {
           needList = true;
           // A 410 again right after a list: list again only after a backoff, as for failures.
           this.expiredInARow++;
-          const delay = this.expiredInARow > 1 ? jitter(Math.min(this.o.minBackoffMs * 2 ** (this.expiredInARow - 2), this.o.maxBackoffMs)) : 0;
+          const delay = expiredDelay(this.expiredInARow - 1, this.o);
           this.o.logger.debug({ event: 'baseline.watch_expired', path: this.o.path, name: this.o.name, resourceVersion: this.resourceVersion, delayMs: delay }, 'resourceVersion too old; listing again');
           if (delay > 0) await sleep(delay, signal);
           continue;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { jitter, retryDelay } from '../kube/backoff.ts';
+import { expiredDelay, jitter, retryDelay } from '../kube/backoff.ts';
 import { KubeApiError, statusOf, type KubeClient, type WatchEvent } from '../kube/client.ts';
 import type { KubeObject } from '../k8s/types.ts';
 
@@ -149,7 +149,7 @@ export class Reflector {
         reason === 'error' || reason === 'closed'
           ? this.backoff(err)
           : reason === 'expired'
-            ? jitter(Math.min(this.o.minBackoffMs * 2 ** (this.expiredInARow - 1), this.o.maxBackoffMs))
+            ? expiredDelay(this.expiredInARow, this.o)
             : 0;
       this.down ??= { reason, since: Date.now(), restarts: 0, lists: this.lists };
       this.down.restarts++;

@@ -28,3 +28,8 @@ export function retryDelay(err: unknown, steps: number, o: BackoffOptions): { de
 
 /** ±50%, so that replicas (and resources) do not retry in step. */
 export const jitter = (ms: number, random: () => number = Math.random): number => Math.round(ms * (0.5 + random()));
+
+/** Before listing again after the n-th 410 in a row worth waiting for (n < 1: none): min doubling to max, jittered. */
+export function expiredDelay(n: number, o: Pick<BackoffOptions, 'minBackoffMs' | 'maxBackoffMs'>): number {
+  return n < 1 ? 0 : jitter(Math.min(o.minBackoffMs * 2 ** (n - 1), o.maxBackoffMs));
+}
